@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 END_NODE = "__end__"
@@ -42,7 +42,7 @@ class SourceSpan:
         return self.line <= line <= self.end_line
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFORMATION = "information"
@@ -108,7 +108,7 @@ class Problem:
         )
 
 
-class NodeType(str, Enum):
+class NodeType(StrEnum):
     AGENT = "agent"
     COMPUTE = "compute"
     CONDITION = "condition"
@@ -118,7 +118,7 @@ class NodeType(str, Enum):
     TEAM = "team"
 
 
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     NEXT = "next"
     BRANCH = "branch"
     PARALLEL = "parallel"
@@ -138,7 +138,7 @@ class NodeRef:
     """The branch key for `branches` edges."""
 
 
-class StateRefKind(str, Enum):
+class StateRefKind(StrEnum):
     CTX = "ctx"  # $ctx.key
     MUSTACHE = "mustache"  # {{key}}
     DOLLAR = "dollar"  # ${key}
@@ -351,7 +351,7 @@ class Workflow:
         return None
 
 
-class FileKind(str, Enum):
+class FileKind(StrEnum):
     WORKFLOWS = "workflows"
     NODE_LIBRARY = "node_library"
     STAGE_LIBRARY = "stage_library"

@@ -115,7 +115,9 @@ def _parse(path: Path, table: Mapping[str, Any]) -> ProjectConfig:
         isinstance(v, dict) for v in profiles_raw.values()
     ):
         raise ProjectConfigError(path, "`profiles` must be a table of tables")
-    profiles = {name: _resolve_profile_paths(root, dict(body)) for name, body in profiles_raw.items()}
+    profiles = {
+        name: _resolve_profile_paths(root, dict(body)) for name, body in profiles_raw.items()
+    }
     default_profile = table.get("default_profile")
     if default_profile is not None and not isinstance(default_profile, str):
         raise ProjectConfigError(path, "`default_profile` must be a string")

@@ -101,8 +101,9 @@ def path_at(root: YNode, line: int, column: int) -> list[YNode | YEntry]:
         if isinstance(node, YMap):
             for entry in node.entries:
                 end = entry.value.span if entry.value is not None else entry.key.span
-                if SourceSpan(entry.key.span.line, entry.key.span.column, end.end_line,
-                              end.end_column).contains(line, column):
+                if SourceSpan(
+                    entry.key.span.line, entry.key.span.column, end.end_line, end.end_column
+                ).contains(line, column):
                     chain.append(entry)
                     nxt = entry.value
                     break

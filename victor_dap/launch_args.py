@@ -15,7 +15,10 @@ LAUNCH_ARGUMENT_DOCS: Mapping[str, tuple[str, str]] = {
     "program": ("string", "Path of the workflow YAML file to debug."),
     "workflow": ("string", "Workflow name; needed when the file defines several."),
     "context": ("object", "Initial workflow state (the run's inputs) as a JSON object."),
-    "contextFile": ("string", "Path of a JSON file with the initial state; merged under `context`."),
+    "contextFile": (
+        "string",
+        "Path of a JSON file with the initial state; merged under `context`.",
+    ),
     "profile": ("string", "Agent runner profile for agent nodes (from victor.toml)."),
     "registry": ("array", "Python modules exposing HANDLERS/CONDITIONS/TRANSFORMS/TOOLS."),
     "stopOnEntry": ("boolean", "Stop before the first node."),
@@ -33,11 +36,11 @@ class LaunchArguments:
     program: str
     workflow: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
-    contextFile: str | None = None  # noqa: N815 - DAP argument name
+    contextFile: str | None = None
     profile: str | None = None
     registry: tuple[str, ...] = ()
-    stopOnEntry: bool = False  # noqa: N815
+    stopOnEntry: bool = False
     cwd: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
-    hitlAnswers: str | None = None  # noqa: N815
-    noDebug: bool = False  # noqa: N815
+    hitlAnswers: str | None = None
+    noDebug: bool = False
