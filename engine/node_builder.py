@@ -1,0 +1,394 @@
+"""Turn merged node drafts into typed, frozen model nodes.
+
+Applies Victor's defaults (type `agent`, output = node id, team `output_key`),
+collects edges with their spans and the state keys each node reads. Values of
+the wrong type fall back to defaults here; the validators report them.
+Knows nothing of validation messages or execution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from engine.model import (
+    AgentNode,
+    ComputeNode,
+    ConditionNode,
+    EdgeKind,
+    HitlNode,
+    Node,
+    NodeRef,
+    NodeType,
+    ParallelNode,
+    RetryPolicy,
+    SourceSpan,
+    StateRef,
+    StateRefKind,
+    TeamMember,
+    TeamNode,
+    TransformNode,
+)
+from engine.node_drafts import NodeDraft
+from engine.scalar_positions import locate_offsets
+from engine.template_refs import find_refs, is_ctx_reference, root_key
+from engine.yaml_tree import YMap, YNode, YScalar, YSeq
+
+NODE_TYPES = frozenset(t.value for t in NodeType)
+
+
+def node_type_of(fields: Mapping[str, Any]) -> str:
+    value = fields.get("type", "agent")
+    return value if isinstance(value, str) else "agent"
+
+
+def _str(value: Any, default: str = "") -> str:
+    if value is None:
+        return default
+    return value if isinstance(value, str) else str(value)
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if v is not None)
+    return ()
+
+
+def next_targets(value: Any) -> tuple[str, ...]:
+    """`next` as written: a list of ids, one id, or nothing."""
+    return _str_tuple(value)
+
+
+def retry_policy(value: Any) -> RetryPolicy | None:
+    if not isinstance(value, dict):
+        return None
+    attempts = value.get("max_attempts")
+    if not isinstance(attempts, int) or isinstance(attempts, bool):
+        retries = value.get("max_retries")
+        attempts = retries + 1 if isinstance(retries, int) and not isinstance(retries, bool) else 3
+    delay = _float(value.get("initial_delay", value.get("delay_seconds")))
+    multiplier = _float(value.get("backoff_multiplier"))
+    if value.get("exponential_backoff") is False and multiplier is None:
+        multiplier = 1.0
+    max_delay = _float(value.get("max_delay"))
+    jitter = _float(value.get("jitter"))
+    base = 1.0 if delay is None else delay
+    return RetryPolicy(
+        max_attempts=max(1, attempts),
+        initial_delay=max(0.0, base),
+        backoff_multiplier=2.0 if multiplier is None else multiplier,
+        max_delay=32 * base if max_delay is None else max_delay,
+        jitter=0.1 if jitter is None else jitter,
+    )
+
+
+def _edge_refs(draft: NodeDraft, key: str, kind: EdgeKind) -> list[NodeRef]:
+    node = draft.local(key)
+    value = draft.fields.get(key)
+    if isinstance(node, YSeq):
+        return [
+            NodeRef(str(item.value), kind, item.span)
+            for item in node.items
+            if isinstance(item, YScalar) and item.value is not None
+        ]
+    if isinstance(node, YScalar) and node.value is not None:
+        return [NodeRef(str(node.value), kind, node.span)]
+    return [NodeRef(t, kind, draft.value_span(key)) for t in _str_tuple(value)]
+
+
+def branch_items(draft: NodeDraft) -> list[tuple[str, str, SourceSpan, SourceSpan]]:
+    """(branch key, target, key span, target span) for each written branch."""
+    node = draft.local("branches")
+    items: list[tuple[str, str, SourceSpan, SourceSpan]] = []
+    if isinstance(node, YMap):
+        for e in node.entries:
+            if isinstance(e.value, YScalar) and e.value.value is not None:
+                items.append((_branch_key(e.key.value), str(e.value.value), e.key.span, e.value.span))
+        return items
+    value = draft.fields.get("branches")
+    if isinstance(value, dict):
+        site = draft.value_span("branches")
+        for key, target in value.items():
+            if target is not None:
+                items.append((_branch_key(key), str(target), site, site))
+    return items
+
+
+def _branch_key(key: Any) -> str:
+    # An unquoted `true:` is a YAML boolean; it still means the "true" branch here.
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "none" if key is None else str(key)
+
+
+class StateReadCollector:
+    """Finds state reads in a node's fields, with source spans."""
+
+    def __init__(
+        self,
+        draft: NodeDraft,
+        lines: Sequence[str],
+        expression_refs: Callable[[str], list[tuple[str, str, int, int, int, int]]] | None,
+    ) -> None:
+        self.draft = draft
+        self.lines = lines
+        self.expression_refs = expression_refs
+        self.reads: list[StateRef] = []
+
+    def templates(self, key: str, *, braces: bool = False) -> None:
+        self._walk(key, self.draft.local(key), self.draft.fields.get(key), braces)
+
+    def _walk(self, key: str, node: YNode | None, value: Any, braces: bool) -> None:
+        if isinstance(value, str):
+            refs = find_refs(value, braces=braces)
+            if not refs:
+                return
+            if isinstance(node, YScalar) and node.value == value:
+                offsets = [r.start for r in refs] + [r.end for r in refs]
+                spots = locate_offsets(node, self.lines, offsets)
+                half = len(refs)
+                for i, ref in enumerate(refs):
+                    (sl, sc), (el, ec) = spots[i], spots[half + i]
+                    self._add(ref.path, ref.kind, key, SourceSpan(sl, sc, el, ec))
+            else:
+                for ref in refs:
+                    self._add(ref.path, ref.kind, key, self.draft.value_span(key))
+        elif isinstance(value, dict):
+            for sub_key, sub_value in value.items():
+                sub_node = node.get(sub_key) if isinstance(node, YMap) else None
+                self._walk(key, sub_node, sub_value, braces)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                sub = node.items[i] if isinstance(node, YSeq) and i < len(node.items) else None
+                self._walk(key, sub, item, braces)
+
+    def mapping_values(self, key: str) -> None:
+        """`input_mapping: {param: state_key}` and lists like `context_keys`."""
+        node = self.draft.local(key)
+        value = self.draft.fields.get(key)
+        if isinstance(value, dict):
+            for param, target in value.items():
+                if isinstance(target, str) and target:
+                    sub = node.get(param) if isinstance(node, YMap) else None
+                    span = sub.span if sub is not None else self.draft.value_span(key)
+                    self._add(target, StateRefKind.MAPPING, key, span)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str) and item:
+                    sub = node.items[i] if isinstance(node, YSeq) and i < len(node.items) else None
+                    span = sub.span if sub is not None else self.draft.value_span(key)
+                    self._add(item, StateRefKind.MAPPING, key, span)
+
+    def expression(self, key: str) -> None:
+        text = self.draft.fields.get(key)
+        if not isinstance(text, str) or self.expression_refs is None:
+            return
+        node = self.draft.local(key)
+        refs = self.expression_refs(text)
+        if not refs:
+            return
+        if isinstance(node, YScalar) and node.value == text:
+            offsets = [_offset(text, r[2], r[3]) for r in refs]
+            offsets += [_offset(text, r[4], r[5]) for r in refs]
+            spots = locate_offsets(node, self.lines, offsets)
+            half = len(refs)
+            for i, ref in enumerate(refs):
+                (sl, sc), (el, ec) = spots[i], spots[half + i]
+                self._add(ref[1], StateRefKind.EXPRESSION, key, SourceSpan(sl, sc, el, ec))
+        else:
+            for ref in refs:
+                self._add(ref[1], StateRefKind.EXPRESSION, key, self.draft.value_span(key))
+
+    def _add(self, path: str, kind: StateRefKind, key: str, span: SourceSpan) -> None:
+        self.reads.append(StateRef(root_key(path), path, kind, key, span))
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """Offset of a 0-based (line, column) inside text."""
+    if line == 0:
+        return column
+    start = 0
+    for _ in range(line):
+        newline = text.find("\n", start)
+        if newline == -1:
+            return len(text)
+        start = newline + 1
+    return start + column
+
+
+def _team_members(draft: NodeDraft) -> tuple[TeamMember, ...]:
+    value = draft.fields.get("members")
+    node = draft.local("members")
+    members: list[TeamMember] = []
+    if not isinstance(value, list):
+        return ()
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            continue
+        span = node.items[i].span if isinstance(node, YSeq) and i < len(node.items) else None
+        member_id = _str(item.get("id"), f"member_{i + 1}")
+        members.append(
+            TeamMember(
+                id=member_id,
+                role=_str(item.get("role"), "executor"),
+                name=_str(item.get("name"), member_id),
+                goal=_str(item.get("goal")),
+                tool_budget=_int(item.get("tool_budget"), 25),
+                tools=_str_tuple(item.get("tools")),
+                backstory=_str(item.get("backstory")),
+                expertise=_str_tuple(item.get("expertise")),
+                personality=_str(item.get("personality")),
+                span=span,
+            )
+        )
+    return tuple(members)
+
+
+def build_node(
+    draft: NodeDraft,
+    node_id: str,
+    id_span: SourceSpan,
+    effective_next: tuple[str, ...],
+    auto_chained: bool,
+    auto_target: str | None,
+    lines: Sequence[str],
+    expression_refs: Callable[[str], list[tuple[str, str, int, int, int, int]]] | None,
+) -> Node:
+    """A typed node from a draft whose id and successors are already decided."""
+    fields = draft.fields
+    type_name = node_type_of(fields)
+    node_type = NodeType(type_name) if type_name in NODE_TYPES else NodeType.AGENT
+    refs: list[NodeRef] = _edge_refs(draft, "next", EdgeKind.NEXT)
+    collector = StateReadCollector(draft, lines, expression_refs)
+    timeout = _float(fields.get("timeout", fields.get("timeout_seconds")))
+    common: dict[str, Any] = {
+        "id": node_id,
+        "type": node_type,
+        "name": _str(fields.get("name"), f"Team: {node_id}" if node_type is NodeType.TEAM else node_id),
+        "description": _str(fields.get("description")),
+        "index": draft.index,
+        "next": effective_next,
+        "auto_chained": auto_chained,
+        "output": _str(fields.get("output"), node_id) or node_id,
+        "retry_policy": retry_policy(fields.get("retry_policy")),
+        "continue_on_error": fields.get("continue_on_error")
+        if isinstance(fields.get("continue_on_error"), bool)
+        else None,
+        "timeout": timeout,
+        "profile": fields.get("profile") if isinstance(fields.get("profile"), str) else None,
+        "span": draft.entry.span,
+        "id_span": id_span,
+        "key_spans": dict(draft.key_spans),
+        "value_spans": dict(draft.value_spans),
+        "fields": fields,
+        "origin": draft.origin,
+    }
+    node: Node
+    if node_type is NodeType.AGENT:
+        collector.templates("goal")
+        collector.mapping_values("input_mapping")
+        mapping = fields.get("input_mapping")
+        node = AgentNode(
+            **common,
+            role=_str(fields.get("role"), "executor"),
+            goal=_str(fields.get("goal")),
+            tool_budget=_int(fields.get("tool_budget"), 15),
+            tools=_str_tuple(fields["tools"]) if "tools" in fields else None,
+            input_mapping={str(k): str(v) for k, v in mapping.items()}
+            if isinstance(mapping, dict)
+            else {},
+            llm_config=fields.get("llm_config") if isinstance(fields.get("llm_config"), dict) else {},
+        )
+    elif node_type is NodeType.COMPUTE:
+        inputs = fields.get("inputs", fields.get("input_mapping"))
+        collector.templates("inputs" if "inputs" in fields else "input_mapping")
+        _bare_mapping_reads(collector, "inputs" if "inputs" in fields else "input_mapping")
+        node = ComputeNode(
+            **common,
+            handler=fields.get("handler") if isinstance(fields.get("handler"), str) else None,
+            tools=_str_tuple(fields.get("tools")),
+            inputs=inputs if isinstance(inputs, dict) else {},
+            constraints=fields.get("constraints"),
+            execution_target=_str(fields.get("execution_target"), "in-process"),
+            fail_fast=fields.get("fail_fast") is not False,
+            parallel=fields.get("parallel") is True,
+        )
+    elif node_type is NodeType.CONDITION:
+        collector.expression("condition")
+        branches = branch_items(draft)
+        refs.extend(NodeRef(t, EdgeKind.BRANCH, ts, label=k) for k, t, _ks, ts in branches)
+        node = ConditionNode(
+            **common,
+            condition=_str(fields.get("condition"), "default"),
+            branches=tuple((k, t) for k, t, _ks, _ts in branches),
+        )
+    elif node_type is NodeType.PARALLEL:
+        children = _edge_refs(draft, "parallel_nodes", EdgeKind.PARALLEL)
+        refs.extend(children)
+        node = ParallelNode(
+            **common,
+            parallel_nodes=tuple(r.target for r in children),
+            join_strategy=_str(fields.get("join_strategy"), "all"),
+        )
+    elif node_type is NodeType.TRANSFORM:
+        collector.expression("transform")
+        node = TransformNode(**common, transform=_str(fields.get("transform")))
+    elif node_type is NodeType.HITL:
+        collector.templates("prompt", braces=True)
+        collector.mapping_values("context_keys")
+        common["output"] = _str(fields.get("output") or fields.get("output_key"), f"{node_id}_response")
+        choices = fields.get("choices")
+        node = HitlNode(
+            **common,
+            hitl_type=_str(fields.get("hitl_type"), "approval"),
+            prompt=_str(fields.get("prompt")),
+            context_keys=_str_tuple(fields.get("context_keys")),
+            choices=tuple(choices) if isinstance(choices, list) else (),
+            default_value=fields.get("default_value"),
+            fallback=_str(fields.get("fallback"), "abort"),
+        )
+    else:
+        collector.templates("goal")
+        common["output"] = _str(fields.get("output_key") or fields.get("output"), "team_result")
+        if common["continue_on_error"] is None:
+            common["continue_on_error"] = True
+        node = TeamNode(
+            **common,
+            goal=_str(fields.get("goal")),
+            team_formation=_str(fields.get("team_formation"), "sequential"),
+            members=_team_members(draft),
+            total_tool_budget=_int(fields.get("total_tool_budget"), 100),
+            max_iterations=_int(fields.get("max_iterations"), 50),
+            merge_strategy=_str(fields.get("merge_strategy"), "dict"),
+            merge_mode=_str(fields.get("merge_mode"), "team_wins"),
+        )
+    if auto_chained and auto_target is not None:
+        refs.append(NodeRef(auto_target, EdgeKind.AUTO, None))
+    return _with(node, refs=tuple(refs), state_reads=tuple(collector.reads))
+
+
+def _bare_mapping_reads(collector: StateReadCollector, key: str) -> None:
+    """Compute inputs written exactly as `$ctx.key` are already found as templates."""
+    value = collector.draft.fields.get(key)
+    if isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, str):
+                is_ctx_reference(item)
+
+
+def _with(node: Node, **changes: Any) -> Node:
+    import dataclasses
+
+    return dataclasses.replace(node, **changes)

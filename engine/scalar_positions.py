@@ -1,0 +1,87 @@
+"""Map offsets inside a YAML scalar's value back to source positions.
+
+A condition's syntax error at offset 12 of its value, or a `$ctx.key` inside a
+block-scalar goal, must be shown at the right line and column of the file,
+whatever the scalar style (plain, quoted, `|` or `>`). The value is aligned
+with the source text character by character. Knows nothing of workflows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.model import SourceSpan
+from engine.yaml_tree import YScalar
+
+
+def locate_offsets(
+    scalar: YScalar, lines: Sequence[str], offsets: Sequence[int]
+) -> list[tuple[int, int]]:
+    """Source (line, column) for each value offset (offsets ascending or not)."""
+    value = scalar.value if isinstance(scalar.value, str) else str(scalar.value)
+    wanted = sorted(set(offsets))
+    positions: dict[int, tuple[int, int]] = {}
+    line, column = _content_start(scalar, lines)
+    end_line = min(scalar.span.end_line, len(lines) - 1)
+    want_index = 0
+    for index in range(len(value) + 1):
+        while want_index < len(wanted) and wanted[want_index] == index:
+            positions[wanted[want_index]] = (line, column)
+            want_index += 1
+        if index == len(value) or want_index >= len(wanted):
+            if want_index >= len(wanted):
+                break
+            continue
+        line, column = _advance(value[index], lines, line, column, end_line)
+    last = (line, column)
+    return [positions.get(offset, last) for offset in offsets]
+
+
+def value_span(scalar: YScalar, lines: Sequence[str], start: int, end: int) -> SourceSpan:
+    """The source span of value[start:end]."""
+    (line, column), (end_line, end_column) = locate_offsets(scalar, lines, [start, end])
+    return SourceSpan(line, column, end_line, end_column)
+
+
+def _content_start(scalar: YScalar, lines: Sequence[str]) -> tuple[int, int]:
+    span = scalar.span
+    if scalar.style in ("|", ">"):
+        line = span.line + 1
+        while line < len(lines) and not lines[line].strip():
+            line += 1
+        if line >= len(lines):
+            return span.line, span.column
+        text = lines[line]
+        return line, len(text) - len(text.lstrip(" "))
+    if scalar.style in ("'", '"'):
+        return span.line, span.column + 1
+    return span.line, span.column
+
+
+def _advance(
+    char: str, lines: Sequence[str], line: int, column: int, end_line: int
+) -> tuple[int, int]:
+    """Move past the source character matching `char`, skipping layout."""
+    for _ in range(4096):
+        if line > end_line or line >= len(lines):
+            return line, column
+        text = lines[line]
+        if column >= len(text):
+            if char in "\n ":
+                return _next_content(lines, line + 1, end_line)
+            line, column = _next_content(lines, line + 1, end_line)
+            continue
+        if text[column] == char:
+            return line, column + 1
+        if char == "\n" and text[column] in " \t":
+            column += 1
+            continue
+        column += 1
+    return line, column
+
+
+def _next_content(lines: Sequence[str], line: int, end_line: int) -> tuple[int, int]:
+    if line >= len(lines) or line > end_line:
+        return line, 0
+    text = lines[line]
+    return line, len(text) - len(text.lstrip(" "))
