@@ -1,0 +1,139 @@
+"""Breakpoint conditions, hit conditions and logpoint messages for the debugger.
+
+Pure functions over the workflow state and the expression language
+(`engine.expressions`): parse a hit condition such as `>= 3` or `% 2`, compile
+a condition string, interpolate `{expr}` in a logpoint message, and turn what an
+editor hovers (`$ctx.user.name`, `{{key}}`) into an expression. Knows nothing of
+DAP, terminals or the executor.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+StateCondition = Callable[[Mapping[str, Any]], Any]
+
+_HIT = re.compile(r"^\s*(?P<op>>=|<=|==|!=|>|<|%)?\s*(?P<n>\d+)\s*$")
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+
+
+class ConditionError(ValueError):
+    """A breakpoint condition, hit condition or logpoint that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class HitCondition:
+    """`3` / `== 3` (exactly the 3rd hit), `>= 3`, `% 2` (every 2nd hit) ..."""
+
+    op: str
+    count: int
+    text: str
+
+    def matches(self, hits: int) -> bool:
+        if self.op == "%":
+            return hits % self.count == 0
+        return _OPS[self.op](hits, self.count)
+
+
+def parse_hit_condition(text: str) -> HitCondition:
+    """Parse a hit condition; raises ConditionError saying what is accepted."""
+    match = _HIT.match(text)
+    if match is None:
+        raise ConditionError(
+            f"hit condition {text!r} is not understood; use a count such as `3`, "
+            "`>= 3`, `> 3`, `< 3`, `== 3` or `% 2` (every 2nd hit)"
+        )
+    op = match.group("op") or "=="
+    count = int(match.group("n"))
+    if op == "%" and count == 0:
+        raise ConditionError("hit condition `% 0` divides by zero; use `% 1` or more")
+    return HitCondition(op, count, text.strip())
+
+
+def compile_condition(condition: str | StateCondition) -> StateCondition:
+    """A callable taking the state; strings go through the expression language.
+
+    Raises ConditionError with the expression's own message on a syntax error.
+    """
+    if callable(condition):
+        return condition
+    from engine.expressions import compile_expression
+
+    try:
+        compiled = compile_expression(condition)
+    except Exception as exc:  # the expression package raises its own syntax errors
+        raise ConditionError(f"condition {condition!r}: {exc}") from exc
+    return compiled.evaluate
+
+
+def evaluate_expression(text: str, state: Mapping[str, Any]) -> Any:
+    """Evaluate one expression of the expression language against the state."""
+    from engine.expressions import compile_expression
+
+    return compile_expression(text).evaluate(state)
+
+
+_LOG_PART = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+
+
+def interpolate_log_message(message: str, state: Mapping[str, Any]) -> str:
+    """Replace each `{expr}` with its value; `{{`/`}}` are literal braces.
+
+    An expression that fails shows its error inline, as debugpy does, so that a
+    logpoint never stops the run.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        try:
+            value = evaluate_expression(match.group(1).strip(), state)
+        except Exception as exc:
+            return f"<error: {exc}>"
+        return value if isinstance(value, str) else format_value(value)
+
+    return _LOG_PART.sub(replace, message)
+
+
+_HOVER_FORMS = (
+    re.compile(r"^\{\{\s*(.+?)\s*\}\}$"),
+    re.compile(r"^\$\{\s*(.+?)\s*\}$"),
+    re.compile(r"^\$ctx\.(.+)$"),
+)
+
+
+def hover_expression(text: str) -> str:
+    """What to evaluate for a hovered token: strips `$ctx.`, `{{ }}` and `${ }`."""
+    stripped = text.strip()
+    for form in _HOVER_FORMS:
+        match = form.match(stripped)
+        if match:
+            return match.group(1).strip()
+    return stripped
+
+
+def format_value(value: Any, limit: int = 200) -> str:
+    """A short one-line rendering of a state value for editors and terminals."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k!r}: {format_value(v, 40)}" for k, v in value.items()) + "}"
+    elif isinstance(value, list | tuple):
+        text = "[" + ", ".join(format_value(v, 40) for v in value) + "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
