@@ -21,7 +21,7 @@ STANDARD_KEYWORDS = frozenset(
     type enum const multipleOf maximum exclusiveMaximum minimum exclusiveMinimum maxLength
     minLength pattern maxItems minItems uniqueItems maxContains minContains maxProperties
     minProperties required dependentRequired title description default deprecated readOnly
-    writeOnly examples format contentEncoding contentMediaType contentSchema""".split()
+    writeOnly examples format contentEncoding contentMediaType contentSchema""".split()  # noqa: SIM905
 )
 EDITOR_KEYWORDS = frozenset({"markdownDescription"})
 NAMED_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
@@ -127,8 +127,9 @@ def test_ignored_annotations_are_well_formed(schema: dict[str, Any]) -> None:
             assert isinstance(note["reason"], str) and note["reason"].strip()
             if note["replacement"] is not None:
                 # The suggested key must be valid right where the ignored one is written.
-                assert note["replacement"] in sub["properties"], f"{path}/{name}"
-                assert "x-victor-ignored" not in deref(schema, sub["properties"][note["replacement"]])
+                replacement = sub["properties"].get(note["replacement"])
+                assert replacement is not None, f"{path}/{name}"
+                assert "x-victor-ignored" not in deref(schema, replacement)
             assert prop.get("deprecated") is True
     assert found >= 20
 
@@ -217,13 +218,15 @@ def test_schema_rejects(validator: Draft202012Validator, node: str, expected: st
         "- id: c\n  type: compute\n  constraints: [llm, network, write, filesystem]",
         "- id: a\n  llm_config: {temperature: 0.2, seed: 7}",
         "- $ref: ./hitl_gates.yaml#approval_gate\n  next: [b]",
-        "- id: s\n  stage: test_stage\n  overrides: {inputs: {command: x}, timeout: 180}\n  next: [b]",
+        "- id: s\n  stage: test_stage\n  overrides: {inputs: {cmd: x}, timeout: 9}\n  next: [b]",
         "- id: h\n  type: hitl\n  choices: ['Yes', {label: 'No', value: false}]",
         "- id: c\n  type: condition\n  condition: x > 1\n  branches: {'true': a, 'false': b}",
         "- id: p\n  type: parallel\n  parallel_nodes: [a]\n  join_strategy: first",
     ],
 )
-def test_schema_accepts_ignored_and_optional_forms(validator: Draft202012Validator, node: str) -> None:
+def test_schema_accepts_ignored_and_optional_forms(
+    validator: Draft202012Validator, node: str
+) -> None:
     assert errors_for(validator, one_node(node)) == []
 
 
