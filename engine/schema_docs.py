@@ -61,7 +61,7 @@ _SECTION_DEFS: Mapping[str, str] = MappingProxyType(
 _DEF_SECTIONS: Mapping[str, str] = MappingProxyType({d: s for s, d in _SECTION_DEFS.items()})
 # Defs whose values are described by another table (maps and node entries).
 _EXTRA_DEF_SECTIONS: Mapping[str, str] = MappingProxyType(
-    {"services": "service", "node": "node", "nodeBody": "node", "stageTemplate": "node"}
+    {"node": "node", "nodeBody": "node", "stageTemplate": "node"}
 )
 
 
@@ -93,6 +93,7 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     min_items: int | None = None
+    min_length: int | None = None
     enum_docs: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
     examples: tuple[Any, ...] = field(default=(), hash=False, compare=False)
     section: str | None = None
@@ -243,6 +244,7 @@ def _build_spec(name: str, raw: Mapping[str, Any]) -> FieldSpec:
         minimum=schema.get("minimum"),
         maximum=schema.get("maximum"),
         min_items=schema.get("minItems", schema.get("minProperties")),
+        min_length=schema.get("minLength"),
         enum_docs=MappingProxyType(dict(enum_docs)),
         examples=tuple(schema.get("examples", ())),
         section=section,
@@ -447,6 +449,8 @@ def check_value(spec: FieldSpec, value: Any) -> str | None:
         if spec.maximum is not None and value > spec.maximum:
             return f"must be at most {spec.maximum:g} (got {value})"
     if actual in ("array", "object") and spec.min_items and len(value) < spec.min_items:
+        return "must not be empty"
+    if actual == "string" and spec.min_length and len(str(value)) < spec.min_length:
         return "must not be empty"
     if actual == "array":
         return _check_items(spec, value)
