@@ -1,0 +1,53 @@
+"""Condition nodes: pick a branch by named condition or by expression.
+
+A registered named condition is called with a read-only view of the state
+and returns a branch key. Otherwise the text is an expression: a bool selects
+`"true"`/`"false"`, another value the branch with that key. No match falls
+back to `default`; without one the node fails naming the value and branches.
+Knows nothing of how expressions are parsed.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+from engine.model import ConditionNode
+from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
+
+
+def branch_key_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+async def run_condition(
+    env: NodeEnv, node: ConditionNode, state: dict[str, Any], place: Place
+) -> StepResult:
+    named = env.registry.conditions.get(node.condition)
+    if named is not None:
+        value = named(MappingProxyType(state))
+        if hasattr(value, "__await__"):
+            value = await value
+    else:
+        value = env.compiled_condition(node.condition).evaluate(state)
+    key = branch_key_of(value)
+    target = node.branch_target(key)
+    if target is None:
+        target = node.branch_target("default")
+        if target is None:
+            branches = ", ".join(repr(k) for k, _ in node.branches) or "none"
+            raise NodeError(
+                f"condition {node.condition!r} of node {node.id!r} gave {value!r}, which matches "
+                f"no branch (branches: {branches}) and there is no 'default' branch"
+            )
+        key = "default"
+    return StepResult(
+        output={"condition": node.condition, "value": value, "branch": key, "target": target},
+        store=False,
+        routed=True,
+        next_node=target,
+    )

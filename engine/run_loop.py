@@ -1,0 +1,634 @@
+"""One execution of one workflow: the loop behind `WorkflowExecutor.execute`.
+
+`Run` walks the workflow from its start node, runs each node through its
+node runner, applies retries and error recovery, writes results into the state
+(copy-on-write), reports every step as an `ExecutionEvent` and, when a
+debugger gate is attached, awaits it around each node. With no gate it builds
+no frames and awaits nothing extra; with no listener it builds no events.
+Knows nothing of terminals, editors or how events are consumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.events import (
+    EventSubscriber,
+    ExecutionEvent,
+    ExecutionEventType,
+    NodeStatus,
+    ToolCall,
+)
+from engine.gates import ExecutionGate, Frame, GateDecision, NodeOutcome
+from engine.hitl import HitlRequest, HitlResponder, HitlResponse, ask_with_timeout
+from engine.model import (
+    END_NODE,
+    AgentNode,
+    ComputeNode,
+    HitlNode,
+    Node,
+    NodeType,
+    TeamNode,
+    Workflow,
+)
+from engine.node_runners import RUNNERS, ChildOutcome, NodeError, Place, StepResult
+from engine.node_runners.hitl import hitl_output_key
+from engine.retry import Backoff, Clock
+from engine.state import ERROR, NODE_RESULTS, RESUME_NODE, snapshot
+
+if TYPE_CHECKING:
+    from engine.agent_runners import AgentRunner
+    from engine.registry import Registry
+
+log = logging.getLogger(__name__)
+
+ET = ExecutionEventType
+_MAIN = "main"
+_REPLAYED_TYPES = (NodeType.AGENT, NodeType.COMPUTE, NodeType.HITL)
+DEFAULT_AGENT_TIMEOUT = 300.0
+
+
+class RunFailed(Exception):
+    def __init__(self, node: str | None, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+class RunPaused(RunFailed):
+    """ErrorRecoveryStrategy.PAUSE without a debugger: stop, resumable at `node`."""
+
+
+class RunStopped(Exception):
+    """A gate asked to stop, or the executor was cancelled."""
+
+
+class LoopLimitError(RunFailed):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """The resolved error policy of one node."""
+
+    backoff: Backoff
+    strategy: str  # fail_fast | continue | skip | pause
+
+
+@dataclass(slots=True)
+class NodeRun:
+    """How `execute_node` ended.
+
+    action: "next" (follow `next_node`), "goto" (a gate redirected),
+    "fail" (failed for good), "pause" (hold, resumable).
+    """
+
+    action: str
+    next_node: str | None = None
+    success: bool = True
+    output: Any = None
+    error: str | None = None
+    recovered: bool = False
+
+
+@dataclass
+class RunConfig:
+    """Everything a Run needs from its executor (resolved once per execute call)."""
+
+    registry: Registry
+    listeners: tuple[EventSubscriber, ...]
+    gate: ExecutionGate | None
+    clock: Clock
+    rng: random.Random
+    hitl_responder: HitlResponder
+    agent_runner: AgentRunner | None
+    profile_runners: Mapping[str, AgentRunner]
+    recovery_for: Callable[[Node, Workflow], Recovery]
+    snapshots: bool
+    breakpoints: frozenset[str]
+    recorded_outputs: Mapping[str, Sequence[Any]] | None
+    project_root: Path
+    expression_cache: dict[tuple[str, str], Any]
+    on_frame: Callable[[list[Frame]], None] | None
+    on_node: Callable[[str | None], None]
+
+
+class Run:
+    """One execution; create, then `await run.main(start_node)`."""
+
+    def __init__(
+        self, workflow: Workflow, execution_id: str, state: dict[str, Any], config: RunConfig
+    ) -> None:
+        self.workflow = workflow
+        self.execution_id = execution_id
+        self.state = state
+        self.config = config
+        self.registry = config.registry
+        self.clock = config.clock
+        self.project_root = config.project_root
+        self.hitl_responder = config.hitl_responder
+        self.listeners = config.listeners
+        self.gate = config.gate
+        self.visits: dict[str, int] = {}
+        self.steps = 0
+        self.loop_iterations = 0
+        self.nodes_executed: list[str] = []
+        self.snapshots: list[tuple[str, str, dict[str, Any]]] = []
+        self._recorded: dict[str, Iterator[Any]] = {
+            key: iter(values) for key, values in (config.recorded_outputs or {}).items()
+        }
+        self._timeouts = {node.id: _timeout_for(node, workflow) for node in workflow.nodes}
+        self._recovery = {node.id: config.recovery_for(node, workflow) for node in workflow.nodes}
+        self._wf_name = workflow.name
+
+    # ----------------------------------------------------------------- events
+    def emit(
+        self,
+        event_type: ExecutionEventType,
+        node: Node | None = None,
+        status: NodeStatus = NodeStatus.RUNNING,
+        **fields: Any,
+    ) -> None:
+        if not self.listeners:
+            return
+        if node is not None:
+            fields["node_id"] = node.id
+            fields["node_type"] = node.type.value
+        event = ExecutionEvent(
+            event_type,
+            self.execution_id,
+            self._wf_name,
+            time.time(),
+            status=status,
+            iteration=self.steps,
+            **fields,
+        )
+        self.dispatch(event)
+
+    def dispatch(self, event: ExecutionEvent) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event subscriber %r failed; event dropped for it", listener)
+
+    # ------------------------------------------------------ services (NodeEnv)
+    def runner_for(self, node: Node) -> AgentRunner:
+        runner = self._runner_or_none(node)
+        if runner is None:
+            raise NodeError(f"no agent runner configured for node {node.id!r}")
+        return runner
+
+    def _runner_or_none(self, node: Node) -> AgentRunner | None:
+        if node.profile and node.profile in self.config.profile_runners:
+            return self.config.profile_runners[node.profile]
+        return self.config.agent_runner
+
+    def missing_runners(self) -> list[str]:
+        """Agent/team nodes that would have no runner (replayed nodes excluded)."""
+        missing = []
+        for node in self.workflow.nodes:
+            if not isinstance(node, AgentNode | TeamNode):
+                continue
+            if isinstance(node, AgentNode) and node.id in self._recorded:
+                continue
+            if self._runner_or_none(node) is None:
+                missing.append(node.id + (f" (profile {node.profile!r})" if node.profile else ""))
+        return missing
+
+    def compiled_condition(self, text: str) -> Any:
+        return self._compiled("condition", text)
+
+    def compiled_transform(self, text: str) -> Any:
+        return self._compiled("transform", text)
+
+    def _compiled(self, kind: str, text: str) -> Any:
+        cache = self.config.expression_cache
+        compiled = cache.get((kind, text))
+        if compiled is None:
+            try:
+                from engine import expressions
+            except ImportError as exc:  # the expression package is optional at import time
+                raise NodeError(f"the expression language is unavailable: {exc}") from exc
+            try:
+                if kind == "condition":
+                    compiled = expressions.compile_expression(text)
+                else:
+                    compiled = expressions.compile_transform(text)
+            except expressions.ExpressionError as exc:
+                raise NodeError(f"{kind} {text!r}: {exc}") from exc
+            cache[(kind, text)] = compiled
+        return compiled
+
+    def tool_called(self, node: Node, thread: str, call: ToolCall) -> None:
+        self.emit(
+            ET.TOOL_CALLED,
+            node,
+            NodeStatus.COMPLETED if call.success else NodeStatus.FAILED,
+            thread=thread,
+            tool_calls=(call,),
+            duration_seconds=call.duration_seconds,
+            error=call.error,
+        )
+
+    async def ask_human(self, node: Node, thread: str, request: HitlRequest) -> HitlResponse:
+        self.emit(
+            ET.HITL_REQUESTED,
+            node,
+            NodeStatus.PAUSED,
+            thread=thread,
+            metadata={
+                "prompt": request.prompt,
+                "hitl_type": request.hitl_type,
+                "choices": list(request.choices),
+                "timeout": request.timeout,
+                "fallback": request.fallback,
+                "default_value": request.default_value,
+            },
+        )
+        response = await ask_with_timeout(self.hitl_responder, request)
+        self.emit(ET.HITL_ANSWERED, node, thread=thread, outputs=response.as_dict())
+        return response
+
+    async def run_children(
+        self,
+        parent: Node,
+        child_ids: Sequence[str],
+        state: Mapping[str, Any],
+        parents: tuple[str, ...],
+    ) -> list[ChildOutcome]:
+        depth_limit = self.workflow.settings.max_recursion_depth
+        if len(parents) > depth_limit:
+            raise NodeError(
+                f"node {parent.id!r} nests {len(parents)} parallel/team levels, over "
+                f"max_recursion_depth={depth_limit}"
+            )
+
+        async def one(child_id: str) -> ChildOutcome:
+            child = self.workflow.node(child_id)
+            view = dict(state)
+            self.emit(ET.BRANCH_STARTED, child, thread=child_id, metadata={"parent": parent.id})
+            visit = self._enter(child, None)
+            run = await self.execute_node(child, view, child_id, parents, visit)
+            self.emit(
+                ET.BRANCH_FINISHED,
+                child,
+                NodeStatus.COMPLETED if run.success else NodeStatus.FAILED,
+                thread=child_id,
+                error=run.error,
+                metadata={"parent": parent.id},
+            )
+            return ChildOutcome(child_id, run.success, view, run.output, run.error, run.recovered)
+
+        tasks = [asyncio.ensure_future(one(child_id)) for child_id in child_ids]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    # ------------------------------------------------------------- main loop
+    def _enter(self, node: Node, previous: Node | None) -> int:
+        node_id = node.id
+        visit = self.visits.get(node_id, 0) + 1
+        self.visits[node_id] = visit
+        settings = self.workflow.settings
+        if visit > settings.node_visit_limit:
+            raise LoopLimitError(
+                node_id,
+                f"node {node_id!r} was entered {visit} times, over the per-node visit limit "
+                f"({settings.node_visit_limit}); check the loop's exit condition or raise "
+                "execution.node_visit_limit",
+            )
+        if visit > 1 and previous is not None and node.index <= previous.index:
+            self.loop_iterations += 1
+            if self.loop_iterations > settings.max_iterations:
+                raise LoopLimitError(
+                    node_id,
+                    f"max_iterations ({settings.max_iterations}) exceeded: the run looped back "
+                    f"{self.loop_iterations} times (last to {node_id!r}); check the loop's exit "
+                    "condition or raise execution.max_iterations",
+                )
+        return visit
+
+    async def main(self, start: str) -> None:
+        node_id: str | None = start
+        previous: Node | None = None
+        index = self.workflow.node_index
+        on_node = self.config.on_node
+        while node_id is not None and node_id != END_NODE:
+            node = index.get(node_id)
+            if node is None:
+                raise RunFailed(
+                    previous.id if previous else None,
+                    f"workflow {self._wf_name!r} has no node {node_id!r}",
+                )
+            visit = self._enter(node, previous)
+            on_node(node_id)
+            run = await self.execute_node(node, self.state, _MAIN, (), visit)
+            action = run.action
+            if action == "fail":
+                raise RunFailed(node_id, run.error or "failed")
+            if action == "pause":
+                raise RunPaused(node_id, run.error or "paused")
+            previous = node
+            node_id = run.next_node
+        on_node(None)
+
+    # ------------------------------------------------------------ one node
+    async def execute_node(
+        self,
+        node: Node,
+        state: dict[str, Any],
+        thread: str,
+        parents: tuple[str, ...],
+        visit: int,
+    ) -> NodeRun:
+        gate = self.gate
+        frame: Frame | None = None
+        if gate is not None:
+            frame = Frame(node, thread, parents, self.steps, visit, self.execution_id)
+            if thread == _MAIN and self.config.on_frame is not None:
+                self.config.on_frame([frame])
+            decision = await gate.before_node(frame, state)
+            if decision is not None:
+                early = self._before_decision(decision, node, state, thread)
+                if early is not None:
+                    return early
+        place = Place(thread, parents, visit)
+        if self.config.breakpoints and node.id in self.config.breakpoints:
+            self.emit(ET.BREAKPOINT_HIT, node, NodeStatus.PAUSED, thread=thread)
+        self.steps += 1
+        if thread == _MAIN:
+            self.nodes_executed.append(node.id)
+        listeners = self.listeners
+        if listeners:
+            self.emit(ET.NODE_STARTED, node, thread=thread, attempt=1)
+        recovery = self._recovery[node.id]
+        clock = self.clock
+        started = clock.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = await self._attempt(node, state, place)
+                break
+            except (asyncio.CancelledError, RunStopped, RunFailed):
+                raise
+            except Exception as exc:
+                message = _describe(exc)
+                if attempt < recovery.backoff.max_attempts:
+                    delay = recovery.backoff.delay(attempt, self.config.rng)
+                    self.emit(
+                        ET.RETRY_ATTEMPT,
+                        node,
+                        thread=thread,
+                        attempt=attempt + 1,
+                        error=message,
+                        metadata={
+                            "attempt": attempt + 1,
+                            "max_attempts": recovery.backoff.max_attempts,
+                            "delay": delay,
+                            "error": message,
+                        },
+                    )
+                    await clock.sleep(delay)
+                    continue
+                return await self._failed(
+                    node, state, place, frame, exc, message, attempt, clock.monotonic() - started
+                )
+        duration = clock.monotonic() - started
+        self._store(node, state, result, duration)
+        if listeners:
+            if attempt > 1:
+                self.emit(
+                    ET.ERROR_RECOVERED,
+                    node,
+                    NodeStatus.COMPLETED,
+                    thread=thread,
+                    attempt=attempt,
+                    metadata={"strategy": "retry", "attempts": attempt},
+                )
+            self.emit(
+                ET.NODE_SKIPPED if result.skipped else ET.NODE_COMPLETED,
+                node,
+                NodeStatus.SKIPPED if result.skipped else NodeStatus.COMPLETED,
+                thread=thread,
+                attempt=attempt,
+                duration_seconds=duration,
+                outputs=result.output,
+                tool_calls=result.tool_calls,
+            )
+        if self.config.snapshots:
+            self._capture(node, state, thread)
+        next_node = result.next_node if result.routed else node.next[0] if node.next else None
+        if frame is not None and gate is not None:
+            outcome = NodeOutcome(True, result.output, None, attempt, duration)
+            decision = await gate.after_node(frame, state, outcome)
+            if decision is not None:
+                redirected = self._after_decision(decision, state, thread)
+                if redirected is not None:
+                    redirected.output = result.output
+                    return redirected
+        return NodeRun("next", next_node, True, result.output)
+
+    async def _attempt(self, node: Node, state: dict[str, Any], place: Place) -> StepResult:
+        if self._recorded and node.id in self._recorded and node.type in _REPLAYED_TYPES:
+            return self._replayed(node)
+        runner = RUNNERS[node.type]
+        timeout = self._timeouts[node.id]
+        if timeout is None:
+            return await runner(self, node, state, place)
+        try:
+            async with asyncio.timeout(timeout):
+                return await runner(self, node, state, place)
+        except TimeoutError:
+            raise NodeError(f"node {node.id!r} timed out after {timeout:g}s") from None
+
+    def _replayed(self, node: Node) -> StepResult:
+        try:
+            output = next(self._recorded[node.id])
+        except StopIteration:
+            raise NodeError(f"no more recorded outputs for node {node.id!r}") from None
+        key = hitl_output_key(node) if isinstance(node, HitlNode) else None
+        return StepResult(output=output, output_key=key)
+
+    def _store(
+        self, node: Node, state: dict[str, Any], result: StepResult, duration: float
+    ) -> None:
+        if result.updates:
+            state.update(result.updates)
+        if result.store and not result.skipped:
+            state[result.output_key or node.output] = result.output
+        record = {
+            "node_id": node.id,
+            "success": True,
+            "output": result.output,
+            "error": None,
+            "duration_seconds": duration,
+            "tool_calls_used": len(result.tool_calls),
+        }
+        results = state.get(NODE_RESULTS)
+        new_results = dict(results) if results else {}
+        new_results[node.id] = record
+        state[NODE_RESULTS] = new_results
+
+    def _capture(self, node: Node, state: dict[str, Any], thread: str) -> None:
+        copy = snapshot(state)
+        self.snapshots.append((node.id, thread, copy))
+        if self.listeners:
+            self.emit(ET.STATE_CAPTURED, node, NodeStatus.COMPLETED, thread=thread, state=copy)
+
+    async def _failed(
+        self,
+        node: Node,
+        state: dict[str, Any],
+        place: Place,
+        frame: Frame | None,
+        exc: Exception,
+        message: str,
+        attempts: int,
+        duration: float,
+    ) -> NodeRun:
+        thread = place.thread
+        self.emit(
+            ET.NODE_FAILED,
+            node,
+            NodeStatus.FAILED,
+            thread=thread,
+            attempt=attempts,
+            duration_seconds=duration,
+            error=message,
+        )
+        updates = getattr(exc, "updates", None)
+        if isinstance(updates, Mapping):
+            state.update(updates)
+        record = {
+            "node_id": node.id,
+            "success": False,
+            "output": None,
+            "error": message,
+            "duration_seconds": duration,
+            "tool_calls_used": 0,
+        }
+        state[NODE_RESULTS] = {**(state.get(NODE_RESULTS) or {}), node.id: record}
+        default_next = node.next[0] if node.next else None
+        gate = self.gate
+        if gate is not None and frame is not None:
+            outcome = NodeOutcome(False, None, message, attempts, duration)
+            decision = await gate.on_node_failed(frame, state, outcome)
+            if decision is not None:
+                if decision.stop:
+                    raise RunStopped()
+                if decision.retry:
+                    self.emit(ET.RETRY_ATTEMPT, node, thread=thread, metadata={"by": "debugger"})
+                    return await self.execute_node(node, state, thread, place.parents, place.visit)
+                if decision.goto is not None and thread == _MAIN:
+                    if decision.state is not None:
+                        _replace(state, decision.state)
+                    return NodeRun("goto", decision.goto, False, error=message, recovered=True)
+                if decision.skip:
+                    self.emit(ET.NODE_SKIPPED, node, NodeStatus.SKIPPED, thread=thread)
+                    return NodeRun("next", default_next, False, error=message, recovered=True)
+        strategy = self._recovery[node.id].strategy
+        if strategy == "continue":
+            stored = getattr(exc, "result", None)
+            if stored is not None:
+                state[node.output] = stored
+            state[ERROR] = {"node": node.id, "message": message}
+            self._recovered(node, state, thread, "continue", attempts)
+            return NodeRun("next", default_next, False, error=message, recovered=True)
+        if strategy == "skip":
+            self.emit(ET.NODE_SKIPPED, node, NodeStatus.SKIPPED, thread=thread, error=message)
+            self._recovered(node, state, thread, "skip", attempts)
+            return NodeRun("next", default_next, False, error=message, recovered=True)
+        if strategy == "pause":
+            if thread == _MAIN:
+                state[RESUME_NODE] = node.id
+                state[ERROR] = {"node": node.id, "message": message}
+                self.emit(ET.NODE_PAUSED, node, NodeStatus.PAUSED, thread=thread, error=message)
+            return NodeRun("pause", None, False, error=message)
+        if thread == _MAIN:
+            state[ERROR] = {"node": node.id, "message": message}
+        return NodeRun("fail", None, False, error=message)
+
+    def _recovered(
+        self, node: Node, state: dict[str, Any], thread: str, strategy: str, attempts: int
+    ) -> None:
+        self.emit(
+            ET.ERROR_RECOVERED,
+            node,
+            NodeStatus.SKIPPED if strategy == "skip" else NodeStatus.FAILED,
+            thread=thread,
+            attempt=attempts,
+            metadata={"strategy": strategy, "attempts": attempts},
+        )
+        if self.config.snapshots:
+            self._capture(node, state, thread)
+
+    # ------------------------------------------------------------ gate decisions
+    def _before_decision(
+        self, decision: GateDecision, node: Node, state: dict[str, Any], thread: str
+    ) -> NodeRun | None:
+        if decision.stop:
+            raise RunStopped()
+        if decision.goto is not None:
+            if thread != _MAIN:
+                log.warning("goto %r ignored inside parallel branch %r", decision.goto, thread)
+                return None
+            if decision.state is not None:
+                _replace(state, decision.state)
+            return NodeRun("goto", decision.goto, True)
+        if decision.skip:
+            self.emit(ET.NODE_SKIPPED, node, NodeStatus.SKIPPED, thread=thread)
+            return NodeRun("next", node.next[0] if node.next else None, True)
+        return None
+
+    def _after_decision(
+        self, decision: GateDecision, state: dict[str, Any], thread: str
+    ) -> NodeRun | None:
+        if decision.stop:
+            raise RunStopped()
+        if decision.goto is not None and thread == _MAIN:
+            if decision.state is not None:
+                _replace(state, decision.state)
+            return NodeRun("goto", decision.goto, True)
+        return None
+
+
+def _replace(state: dict[str, Any], new_state: Mapping[str, Any]) -> None:
+    state.clear()
+    state.update(new_state)
+
+
+def _timeout_for(node: Node, workflow: Workflow) -> float | None:
+    if isinstance(node, HitlNode):
+        return None  # the HITL timeout is the human's, applied with the fallback
+    if node.timeout is not None:
+        return node.timeout
+    default = workflow.settings.default_node_timeout
+    if default is not None:
+        return default
+    if isinstance(node, AgentNode):
+        return DEFAULT_AGENT_TIMEOUT
+    if isinstance(node, ComputeNode):
+        from engine.node_runners.compute import DEFAULT_COMPUTE_TIMEOUT, parse_constraints
+
+        return parse_constraints(node.constraints).timeout or DEFAULT_COMPUTE_TIMEOUT
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, NodeError) or type(exc).__name__ in ("ToolError", "AgentRunnerError"):
+        return str(exc)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,66 @@
+"""The built-in `shell` tool: run `inputs.commands` in the workflow's project root.
+
+Each command runs through the system shell with captured output; the node's
+timeout bounds the whole call (the process is killed on timeout). A non-zero
+exit status fails the tool. Knows nothing of nodes or events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+
+async def shell_tool(inputs: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """Run the commands in order; stop at the first failure (it raises)."""
+    from engine.tools import ToolError
+
+    commands = inputs.get("commands", inputs.get("command"))
+    if isinstance(commands, str):
+        commands = [commands]
+    if (
+        not isinstance(commands, list)
+        or not commands
+        or not all(isinstance(c, str) for c in commands)
+    ):
+        raise ToolError("shell: `inputs.commands` must be a command string or a list of them")
+    cwd = inputs.get("cwd") or context.project_root
+    results: list[dict[str, Any]] = []
+    for command in commands:
+        process = await asyncio.create_subprocess_shell(
+            command,
+            cwd=str(cwd),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            stdout, stderr = await process.communicate()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise
+        result = {
+            "command": command,
+            "exit_code": process.returncode,
+            "stdout": stdout.decode("utf-8", "replace"),
+            "stderr": stderr.decode("utf-8", "replace"),
+        }
+        results.append(result)
+        if process.returncode != 0:
+            detail = result["stderr"].strip() or result["stdout"].strip()
+            raise ToolError(
+                f"shell: `{command}` exited with status {process.returncode}"
+                + (f": {detail[-500:]}" if detail else "")
+            )
+    return {
+        "exit_code": 0,
+        "stdout": "".join(r["stdout"] for r in results),
+        "stderr": "".join(r["stderr"] for r in results),
+        "commands": results,
+    }
+
+
+shell_tool.capabilities = frozenset({"write", "filesystem"})  # type: ignore[attr-defined]
