@@ -96,11 +96,25 @@ def test_every_spec_has_a_description() -> None:
 
 def test_workflow_fields() -> None:
     fields = workflow_fields()
-    real = ("description", "metadata", "nodes", "start_node", "execution", "batch_config")
+    real: tuple[str, ...] = (
+        "description",
+        "metadata",
+        "nodes",
+        "start_node",
+        "execution",
+        "batch_config",
+    )
     real += ("temporal_context", "services", "schedule", "max_iterations", "timeout")
     for key in real:
         assert key in fields and not fields[key].ignored, key
-    ignored = ("error_handling", "state_schema", "defaults", "teams", "config", "version")
+    ignored: tuple[str, ...] = (
+        "error_handling",
+        "state_schema",
+        "defaults",
+        "teams",
+        "config",
+        "version",
+    )
     ignored += ("vertical", "arguments", "variables", "max_timeout_seconds")
     for key in ignored:
         assert fields[key].ignored, key
