@@ -116,7 +116,7 @@ def resolve_ref(
     """The library node a `$ref` names: (library, node mapping, node id)."""
     ref_path, node_id = split_ref(ref)
     if not ref_path:
-        raise LibraryError("VW511", "$ref needs a file path, e.g. \"./common.yaml#node_id\".")
+        raise LibraryError("VW511", '$ref needs a file path, e.g. "./common.yaml#node_id".')
     path = resolve_ref_path(ref_path, referencing_source, workspace_root)
     if not os.path.exists(path) and read_file is None:
         raise LibraryError("VW511", f"$ref file not found: {ref_path} (looked for {path}).")

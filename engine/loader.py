@@ -96,6 +96,9 @@ class _Builder:
     def problem(self, code: str, message: str, span: SourceSpan, **kw: Any) -> None:
         self.problems.append(Problem(code, Severity.ERROR, message, self.source, span, **kw))
 
+    def point(self, mark: Any) -> SourceSpan:
+        return SourceSpan.point(mark.line, mark.column)
+
     def span(self, start: Any, end: Any) -> SourceSpan:
         return SourceSpan(start.line, start.column, end.line, end.column)
 
@@ -127,7 +130,7 @@ class _Builder:
                     self.problem(
                         "VW004",
                         f"Nesting deeper than {MAX_DEPTH} levels; flatten this structure.",
-                        SourceSpan.point(event.start_mark.line, event.start_mark.column),
+                        self.point(event.start_mark),
                     )
                     self.aborted = True
                     return None
@@ -163,7 +166,7 @@ class _Builder:
                 self.problem(
                     "VW006",
                     "Only the first YAML document is read; split the other documents into files.",
-                    SourceSpan.point(event.start_mark.line, event.start_mark.column),
+                    self.point(event.start_mark),
                 )
                 break
         return root

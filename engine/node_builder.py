@@ -31,7 +31,7 @@ from engine.model import (
 )
 from engine.node_drafts import NodeDraft
 from engine.scalar_positions import locate_offsets
-from engine.template_refs import find_refs, is_ctx_reference, root_key
+from engine.template_refs import find_refs, root_key
 from engine.yaml_tree import YMap, YNode, YScalar, YSeq
 
 NODE_TYPES = frozenset(t.value for t in NodeType)
@@ -56,6 +56,10 @@ def _float(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -115,7 +119,9 @@ def branch_items(draft: NodeDraft) -> list[tuple[str, str, SourceSpan, SourceSpa
     if isinstance(node, YMap):
         for e in node.entries:
             if isinstance(e.value, YScalar) and e.value.value is not None:
-                items.append((_branch_key(e.key.value), str(e.value.value), e.key.span, e.value.span))
+                items.append(
+                    (_branch_key(e.key.value), str(e.value.value), e.key.span, e.value.span)
+                )
         return items
     value = draft.fields.get("branches")
     if isinstance(value, dict):
@@ -276,7 +282,9 @@ def build_node(
     common: dict[str, Any] = {
         "id": node_id,
         "type": node_type,
-        "name": _str(fields.get("name"), f"Team: {node_id}" if node_type is NodeType.TEAM else node_id),
+        "name": _str(
+            fields.get("name"), f"Team: {node_id}" if node_type is NodeType.TEAM else node_id
+        ),
         "description": _str(fields.get("description")),
         "index": draft.index,
         "next": effective_next,
@@ -309,12 +317,11 @@ def build_node(
             input_mapping={str(k): str(v) for k, v in mapping.items()}
             if isinstance(mapping, dict)
             else {},
-            llm_config=fields.get("llm_config") if isinstance(fields.get("llm_config"), dict) else {},
+            llm_config=_dict(fields.get("llm_config")),
         )
     elif node_type is NodeType.COMPUTE:
         inputs = fields.get("inputs", fields.get("input_mapping"))
         collector.templates("inputs" if "inputs" in fields else "input_mapping")
-        _bare_mapping_reads(collector, "inputs" if "inputs" in fields else "input_mapping")
         node = ComputeNode(
             **common,
             handler=fields.get("handler") if isinstance(fields.get("handler"), str) else None,
@@ -348,7 +355,9 @@ def build_node(
     elif node_type is NodeType.HITL:
         collector.templates("prompt", braces=True)
         collector.mapping_values("context_keys")
-        common["output"] = _str(fields.get("output") or fields.get("output_key"), f"{node_id}_response")
+        common["output"] = _str(
+            fields.get("output") or fields.get("output_key"), f"{node_id}_response"
+        )
         choices = fields.get("choices")
         node = HitlNode(
             **common,
@@ -377,15 +386,6 @@ def build_node(
     if auto_chained and auto_target is not None:
         refs.append(NodeRef(auto_target, EdgeKind.AUTO, None))
     return _with(node, refs=tuple(refs), state_reads=tuple(collector.reads))
-
-
-def _bare_mapping_reads(collector: StateReadCollector, key: str) -> None:
-    """Compute inputs written exactly as `$ctx.key` are already found as templates."""
-    value = collector.draft.fields.get(key)
-    if isinstance(value, dict):
-        for item in value.values():
-            if isinstance(item, str):
-                is_ctx_reference(item)
 
 
 def _with(node: Node, **changes: Any) -> Node:

@@ -59,9 +59,7 @@ class DraftContext:
     read_file: Any
 
 
-def build_draft(
-    index: int, entry: YMap, ctx: DraftContext, problems: list[Problem]
-) -> NodeDraft:
+def build_draft(index: int, entry: YMap, ctx: DraftContext, problems: list[Problem]) -> NodeDraft:
     """Merge one node entry with its `$ref`/`stage` source."""
     local_fields = {
         str(e.key.value): substitute(e.value.to_python(), ctx.environ) for e in entry.entries

@@ -58,7 +58,9 @@ def find_refs(text: str, *, braces: bool = False) -> list[TemplateRef]:
         patterns.append((_BRACE, StateRefKind.BRACE))
     for pattern, kind in patterns:
         for match in pattern.finditer(text):
-            found.append(TemplateRef(match.group(1), kind, match.start(), match.end(), match.start(1)))
+            found.append(
+                TemplateRef(match.group(1), kind, match.start(), match.end(), match.start(1))
+            )
     found.sort(key=lambda ref: ref.start)
     return found
 

@@ -1,0 +1,434 @@
+"""`compile(text, source=...)`: the one path from workflow text to the model.
+
+Parses the YAML with spans, recognises the file shape (workflows map, bare
+map, node library, stage library), builds each workflow (drafts, ids, types,
+auto-chaining, start node, settings), then runs the validators. Never raises
+on user input: every user error becomes a `Problem`. Knows nothing of
+editors, terminals or execution.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.config import CompileConfig
+from engine.libraries import stage_library_paths
+from engine.loader import ParsedYaml, parse_yaml
+from engine.model import (
+    CompileResult,
+    ExecutionSettings,
+    FileKind,
+    Node,
+    NodeType,
+    Problem,
+    RelatedInfo,
+    Severity,
+    SourceSpan,
+    Workflow,
+)
+from engine.node_builder import NODE_TYPES, build_node, next_targets, node_type_of
+from engine.node_drafts import DraftContext, NodeDraft, build_draft
+from engine.yaml_tree import YEntry, YMap, YScalar, YSeq
+
+_LOOKS_LIKE_WORKFLOW = re.compile(
+    r"^(workflows|nodes|stage_templates|override_presets)\s*:|^\s+nodes\s*:", re.MULTILINE
+)
+
+WorkflowBody = tuple[YScalar, YMap]
+
+
+def compile(text: str, *, source: str, config: CompileConfig | None = None) -> CompileResult:
+    """Compile workflow text. `source` is the file path (or URI) spans refer to."""
+    config = config or CompileConfig()
+    parsed = parse_yaml(text, source)
+    problems: list[Problem] = list(parsed.problems)
+    kind, bodies = _classify(parsed, text, source, problems)
+    workflows: list[Workflow] = []
+    dependencies: set[str] = set()
+    if kind is FileKind.WORKFLOWS:
+        builder = _WorkflowBuilder(parsed, source, config, problems)
+        for name, body in bodies:
+            workflow = builder.build(name, body)
+            if workflow is not None:
+                workflows.append(workflow)
+        dependencies.update(builder.dependencies)
+    elif kind in (FileKind.NODE_LIBRARY, FileKind.STAGE_LIBRARY) and parsed.root is not None:
+        from engine.validation.libraries import check_library
+
+        problems.extend(check_library(parsed, source))
+    problems = _finish(problems, text, source, config)
+    return CompileResult(
+        source=source,
+        kind=kind,
+        workflows=tuple(workflows),
+        problems=tuple(problems),
+        dependencies=tuple(sorted(dependencies)),
+    )
+
+
+def _finish(
+    problems: list[Problem], text: str, source: str, config: CompileConfig
+) -> list[Problem]:
+    from engine.suppressions import apply_suppressions
+
+    kept = [p for p in problems if p.code not in config.disabled_checks]
+    kept = list(apply_suppressions(kept, text, source))
+    kept.sort(key=lambda p: (p.span.line, p.span.column, p.code))
+    unique: list[Problem] = []
+    seen: set[tuple[str, SourceSpan, str]] = set()
+    for problem in kept:
+        key = (problem.code, problem.span, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
+def _classify(
+    parsed: ParsedYaml, text: str, source: str, problems: list[Problem]
+) -> tuple[FileKind, list[WorkflowBody]]:
+    root = parsed.root
+    if root is None:
+        looks = bool(_LOOKS_LIKE_WORKFLOW.search(text)) or bool(parsed.problems)
+        return (FileKind.WORKFLOWS if looks and parsed.problems else FileKind.NOT_WORKFLOW), []
+    if not isinstance(root, YMap):
+        return FileKind.NOT_WORKFLOW, []
+    workflows = root.entry("workflows")
+    if workflows is not None:
+        if isinstance(workflows.value, YMap):
+            return FileKind.WORKFLOWS, _bodies(workflows.value.entries, problems, source)
+        problems.append(
+            Problem(
+                "VW109",
+                Severity.ERROR,
+                "`workflows` must map workflow names to workflow bodies "
+                "(`workflows:` then `  my_workflow:` then `    nodes: [...]`).",
+                source,
+                workflows.value.span,
+            )
+        )
+        return FileKind.WORKFLOWS, []
+    if root.get("stage_templates") is not None or root.get("override_presets") is not None:
+        return FileKind.STAGE_LIBRARY, []
+    if isinstance(root.get("nodes"), YSeq):
+        return FileKind.NODE_LIBRARY, []
+    bare = [
+        e for e in root.entries if isinstance(e.value, YMap) and e.value.get("nodes") is not None
+    ]
+    if bare:
+        return FileKind.WORKFLOWS, _bodies(bare, problems, source)
+    return FileKind.NOT_WORKFLOW, []
+
+
+def _bodies(
+    entries: tuple[YEntry, ...] | list[YEntry], problems: list[Problem], source: str
+) -> list[WorkflowBody]:
+    bodies: list[WorkflowBody] = []
+    for entry in entries:
+        if isinstance(entry.value, YMap):
+            bodies.append((entry.key, entry.value))
+        else:
+            problems.append(
+                Problem(
+                    "VW109",
+                    Severity.ERROR,
+                    f"workflow '{entry.key.value}' must be a mapping with a `nodes:` list.",
+                    source,
+                    entry.value.span,
+                    workflow=str(entry.key.value),
+                )
+            )
+    return bodies
+
+
+def _expression_refs() -> Callable[[str], list[tuple[str, str, int, int, int, int]]] | None:
+    from engine import expressions
+
+    found = getattr(expressions, "reference_spans", None)
+    return found if callable(found) else None
+
+
+class _WorkflowBuilder:
+    """Builds workflows of one file; shares library lookups between them."""
+
+    def __init__(
+        self, parsed: ParsedYaml, source: str, config: CompileConfig, problems: list[Problem]
+    ) -> None:
+        self.parsed = parsed
+        self.source = source
+        self.config = config
+        self.problems = problems
+        self.dependencies: set[str] = set()
+        self.expression_refs = _expression_refs()
+        stage_paths = stage_library_paths(source, config.stage_libraries)
+        self.context = DraftContext(
+            source=source,
+            environ=config.environ if config.environ is not None else os.environ,
+            workspace_root=config.workspace_root,
+            stage_paths=stage_paths,
+            read_file=config.read_file,
+        )
+
+    def build(self, name_key: YScalar, body: YMap) -> Workflow | None:
+        name = str(name_key.value)
+        local: list[Problem] = []
+        nodes_entry = body.entry("nodes")
+        if nodes_entry is None or not isinstance(nodes_entry.value, YSeq):
+            span = nodes_entry.value.span if nodes_entry is not None else name_key.span
+            local.append(
+                Problem(
+                    "VW107",
+                    Severity.ERROR,
+                    f"workflow '{name}' needs a `nodes:` list of node mappings.",
+                    self.source,
+                    span,
+                    workflow=name,
+                )
+            )
+            self.problems.extend(local)
+            return None
+        drafts = self._drafts(nodes_entry.value, name, local)
+        if not drafts:
+            local.append(
+                Problem(
+                    "VW110",
+                    Severity.ERROR,
+                    f"workflow '{name}' has no nodes; add at least one node under `nodes:`.",
+                    self.source,
+                    nodes_entry.key.span,
+                    workflow=name,
+                )
+            )
+            self.problems.extend(local)
+            return None
+        ids = self._ids(drafts, name, local)
+        nodes = self._nodes(drafts, ids)
+        start = self._start_node(body, nodes, name, local)
+        workflow = Workflow(
+            name=name,
+            description=_text(body.get("description")),
+            nodes=tuple(nodes),
+            start_node=start,
+            settings=_settings(body),
+            metadata=_mapping(body.get("metadata")),
+            source=self.source,
+            span=SourceSpan(
+                name_key.span.line, name_key.span.column, body.span.end_line, body.span.end_column
+            ),
+            name_span=name_key.span,
+            node_index={n.id: n for n in nodes},
+        )
+        from engine.validation import validate_workflow
+
+        local.extend(
+            validate_workflow(workflow, body, drafts, self.parsed.lines, self.config, self.source)
+        )
+        self.problems.extend(_with_workflow(local, name))
+        for draft in drafts:
+            if draft.origin is not None:
+                self.dependencies.add(draft.origin.source)
+        return workflow
+
+    def _drafts(self, nodes: YSeq, workflow: str, local: list[Problem]) -> list[NodeDraft]:
+        drafts: list[NodeDraft] = []
+        for item in nodes.items:
+            if not isinstance(item, YMap):
+                local.append(
+                    Problem(
+                        "VW108",
+                        Severity.ERROR,
+                        "each entry of `nodes` must be a mapping with at least `id` (and `type`).",
+                        self.source,
+                        item.span,
+                        workflow=workflow,
+                    )
+                )
+                continue
+            drafts.append(build_draft(len(drafts), item, self.context, local))
+        return drafts
+
+    def _ids(self, drafts: list[NodeDraft], workflow: str, local: list[Problem]) -> list[str]:
+        ids: list[str] = []
+        first_seen: dict[str, NodeDraft] = {}
+        for draft in drafts:
+            raw = draft.fields.get("id")
+            if raw is None or raw == "":
+                local.append(
+                    Problem(
+                        "VW104",
+                        Severity.ERROR,
+                        "node has no `id`; add `id: <unique_name>` so other nodes can refer to it.",
+                        self.source,
+                        _first_line(draft.entry.span),
+                        workflow=workflow,
+                    )
+                )
+                ids.append(f"<node {draft.index + 1}>")
+                continue
+            node_id = str(raw)
+            if not isinstance(raw, str):
+                local.append(
+                    Problem(
+                        "VW101",
+                        Severity.WARNING,
+                        f'node id {raw!r} is not a string; quote it (`id: "{raw}"`).',
+                        self.source,
+                        draft.value_span("id"),
+                        workflow=workflow,
+                        node=node_id,
+                    )
+                )
+            previous = first_seen.get(node_id)
+            if previous is not None:
+                local.append(
+                    Problem(
+                        "VW105",
+                        Severity.ERROR,
+                        f"duplicate node id '{node_id}': Victor silently keeps only the last one; "
+                        "rename one of them.",
+                        self.source,
+                        draft.value_span("id"),
+                        workflow=workflow,
+                        node=node_id,
+                        related=(
+                            RelatedInfo(
+                                "first node with this id", self.source, previous.value_span("id")
+                            ),
+                        ),
+                    )
+                )
+            else:
+                first_seen[node_id] = draft
+            ids.append(node_id)
+        return ids
+
+    def _nodes(self, drafts: list[NodeDraft], ids: list[str]) -> list[Node]:
+        nodes: list[Node] = []
+        last = len(drafts) - 1
+        for i, draft in enumerate(drafts):
+            written = next_targets(draft.fields.get("next"))
+            is_condition = node_type_of(draft.fields) == NodeType.CONDITION.value
+            auto = not written and not is_condition and i < last
+            effective = (ids[i + 1],) if auto else written
+            nodes.append(
+                build_node(
+                    draft,
+                    ids[i],
+                    draft.value_span("id")
+                    if "id" in draft.fields
+                    else _first_line(draft.entry.span),
+                    effective,
+                    auto,
+                    ids[i + 1] if auto else None,
+                    self.parsed.lines,
+                    self.expression_refs,
+                )
+            )
+        return nodes
+
+    def _start_node(
+        self, body: YMap, nodes: list[Node], workflow: str, local: list[Problem]
+    ) -> str:
+        for key in ("start_node", "entry_point"):
+            entry = body.entry(key)
+            if entry is None or not isinstance(entry.value, YScalar):
+                continue
+            value = str(entry.value.value)
+            if any(n.id == value for n in nodes):
+                return value
+            from engine.validation.graph import did_you_mean
+
+            local.append(
+                Problem(
+                    "VW204",
+                    Severity.ERROR,
+                    f"`{key}` names '{value}', which is not a node of this workflow"
+                    f"{did_you_mean(value, [n.id for n in nodes])}.",
+                    self.source,
+                    entry.value.span,
+                    workflow=workflow,
+                )
+            )
+        return nodes[0].id
+
+
+def _with_workflow(problems: list[Problem], workflow: str) -> list[Problem]:
+    import dataclasses
+
+    return [p if p.workflow else dataclasses.replace(p, workflow=workflow) for p in problems]
+
+
+def _first_line(span: SourceSpan) -> SourceSpan:
+    return SourceSpan(span.line, span.column, span.line, span.column + 1)
+
+
+def _text(node: Any) -> str:
+    if isinstance(node, YScalar) and node.value is not None:
+        return str(node.value)
+    return ""
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    if isinstance(node, YMap):
+        return node.to_python()
+    return {}
+
+
+def _number(table: dict[str, Any], *keys: str) -> float | None:
+    for key in keys:
+        value = table.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _settings(body: YMap) -> ExecutionSettings:
+    top = body.to_python()
+    raw_execution = top.get("execution")
+    execution: dict[str, Any] = raw_execution if isinstance(raw_execution, dict) else {}
+    merged = {**{k: v for k, v in top.items() if k != "nodes"}, **execution}
+    defaults = ExecutionSettings()
+    max_iterations = _number(merged, "max_iterations")
+    max_retries = _number(merged, "max_retries")
+    depth = _number(merged, "max_recursion_depth")
+    visits = _number(merged, "node_visit_limit", "recursion_limit")
+    return ExecutionSettings(
+        max_iterations=int(max_iterations) if max_iterations else defaults.max_iterations,
+        timeout=_number(merged, "timeout", "max_execution_timeout_seconds"),
+        default_node_timeout=_number(
+            merged, "default_node_timeout", "default_node_timeout_seconds"
+        ),
+        max_retries=int(max_retries) if max_retries is not None else defaults.max_retries,
+        max_recursion_depth=int(depth) if depth else defaults.max_recursion_depth,
+        node_visit_limit=int(visits) if visits else defaults.node_visit_limit,
+    )
+
+
+def compile_file(path: str | Path, config: CompileConfig | None = None) -> CompileResult:
+    """Read and compile a file; an unreadable file becomes a problem, not an exception."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return CompileResult(
+            source=source,
+            kind=FileKind.WORKFLOWS,
+            problems=(
+                Problem(
+                    "VW000",
+                    Severity.ERROR,
+                    f"cannot read the file: {reason}. Check the path and permissions.",
+                    source,
+                    SourceSpan.point(0, 0),
+                ),
+            ),
+        )
+    return compile(text, source=source, config=config)
+
+
+__all__ = ["NODE_TYPES", "compile", "compile_file"]

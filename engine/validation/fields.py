@@ -1,0 +1,231 @@
+"""Field checks driven by the JSON Schema (through `engine.schema_docs`).
+
+Unknown keys (warnings with "did you mean" and a rename fix), keys Victor
+silently ignores (warnings naming the replacement, with a fix), value types
+and enum values, and the range of `retry_policy` values. The schema is the
+single source of which keys exist; this module only applies it fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from engine.model import Node, Problem, Severity, SourceSpan
+from engine.node_builder import NODE_TYPES
+from engine.node_drafts import NodeDraft
+from engine.validation.context import ValidationContext, close_matches
+from engine.yaml_tree import YMap, YNode
+
+_STRUCTURAL = frozenset({"$ref", "stage", "overrides"})
+_ERROR_TYPES = frozenset({"id", "type", "next", "branches", "parallel_nodes", "members", "nodes"})
+
+
+def _docs() -> Any:
+    try:
+        from engine import schema_docs
+    except ImportError:  # pragma: no cover - the schema module lands separately
+        return None
+    return schema_docs
+
+
+def check_node_fields(
+    ctx: ValidationContext, node: Node | None, draft: NodeDraft
+) -> Iterator[Problem]:
+    docs = _docs()
+    if docs is None:
+        return
+    type_name = draft.fields.get("type", "agent")
+    if not isinstance(type_name, str) or type_name not in NODE_TYPES:
+        return
+    try:
+        specs: Mapping[str, Any] = docs.node_fields(type_name)
+    except (KeyError, ValueError):
+        return
+    node_ref = node.id if node is not None else draft.fields.get("id")
+    node_id = str(node_ref) if node_ref is not None else None
+    for key in draft.key_spans:
+        if key in _STRUCTURAL or key in specs:
+            continue
+        yield from _unknown_key(
+            ctx, key, draft.key_spans[key], specs, node_id, f"{type_name} nodes"
+        )
+    for key, value in draft.fields.items():
+        spec = specs.get(key)
+        if spec is None or key in _STRUCTURAL:
+            continue
+        if spec.ignored and key in draft.key_spans:
+            yield _ignored_key(ctx, key, draft.key_spans[key], spec, node_id, draft.fields)
+            continue
+        yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
+        sub = draft.local(key)
+        if key == "retry_policy" and isinstance(value, dict):
+            yield from _section(ctx, docs, "retry_policy", sub, value, node_id)
+            yield from _retry_ranges(ctx, value, sub, draft.value_span(key), node_id)
+        elif key == "members" and isinstance(value, list):
+            items = getattr(sub, "items", ())
+            for i, member in enumerate(value):
+                if isinstance(member, dict):
+                    member_node = items[i] if i < len(items) else None
+                    yield from _section(ctx, docs, "team_member", member_node, member, node_id)
+        elif key == "llm_config" and isinstance(value, dict):
+            yield from _section(ctx, docs, "llm_config", sub, value, node_id)
+        elif key == "constraints" and isinstance(value, dict):
+            yield from _section(ctx, docs, "constraints", sub, value, node_id)
+
+
+def check_workflow_fields(ctx: ValidationContext, body: YMap) -> Iterator[Problem]:
+    docs = _docs()
+    if docs is None:
+        return
+    specs: Mapping[str, Any] = docs.workflow_fields()
+    for entry in body.entries:
+        key = str(entry.key.value)
+        spec = specs.get(key)
+        if spec is None:
+            yield from _unknown_key(ctx, key, entry.key.span, specs, None, "workflows")
+            continue
+        value = entry.value.to_python()
+        if spec.ignored:
+            yield _ignored_key(ctx, key, entry.key.span, spec, None, body.to_python())
+            continue
+        yield from _value_problems(ctx, docs, key, spec, value, entry.value.span, None)
+        if key == "execution" and isinstance(value, dict):
+            yield from _section(ctx, docs, "execution", entry.value, value, None)
+
+
+def _section(
+    ctx: ValidationContext,
+    docs: Any,
+    section: str,
+    node: YNode | None,
+    value: dict[str, Any],
+    node_id: str | None,
+) -> Iterator[Problem]:
+    try:
+        specs: Mapping[str, Any] = docs.section_fields(section)
+    except (KeyError, ValueError, AttributeError):
+        return
+    if not specs:
+        return
+    spans = _entry_spans(node)
+    for key, item in value.items():
+        key_span, value_span = spans.get(str(key), (None, None))
+        if key_span is None or value_span is None:
+            continue
+        spec = specs.get(str(key))
+        if spec is None:
+            yield from _unknown_key(ctx, str(key), key_span, specs, node_id, f"`{section}`")
+        elif spec.ignored:
+            yield _ignored_key(ctx, str(key), key_span, spec, node_id, value)
+        else:
+            yield from _value_problems(ctx, docs, str(key), spec, item, value_span, node_id)
+
+
+def _entry_spans(node: YNode | None) -> dict[str, tuple[SourceSpan, SourceSpan]]:
+    if not isinstance(node, YMap):
+        return {}
+    return {str(e.key.value): (e.key.span, e.value.span) for e in node.entries}
+
+
+def _unknown_key(
+    ctx: ValidationContext,
+    key: str,
+    span: SourceSpan,
+    specs: Mapping[str, Any],
+    node_id: str | None,
+    where: str,
+) -> Iterator[Problem]:
+    candidates = [k for k, s in specs.items() if not s.ignored]
+    matches = close_matches(key, candidates)
+    hint = f"; did you mean '{matches[0]}'?" if matches else "; remove it or check the spelling."
+    fixes = [ctx.replace_fix(f"Rename to '{m}'", span, m) for m in matches]
+    yield ctx.problem(
+        "VW102",
+        Severity.WARNING,
+        f"unknown key '{key}' for {where}: it has no effect{hint}",
+        span,
+        node=node_id,
+        fixes=fixes,
+    )
+
+
+def _ignored_key(
+    ctx: ValidationContext,
+    key: str,
+    span: SourceSpan,
+    spec: Any,
+    node_id: str | None,
+    siblings: Mapping[str, Any],
+) -> Problem:
+    replacement = spec.ignored_replacement
+    reason = spec.ignored_reason or f"Victor's loader ignores `{key}`"
+    fixes = []
+    if replacement and replacement not in siblings:
+        message = f"{reason.rstrip('.')}; use `{replacement}` instead."
+        fixes.append(ctx.replace_fix(f"Rename '{key}' to '{replacement}'", span, replacement))
+        severity = Severity.WARNING
+    elif replacement:
+        message = f"{reason.rstrip('.')}; `{replacement}` is already set, so remove `{key}`."
+        severity = Severity.WARNING
+    else:
+        message = reason if reason.endswith(".") else f"{reason}."
+        severity = Severity.INFORMATION
+    return ctx.problem("VW501", severity, message, span, node=node_id, fixes=fixes)
+
+
+def _value_problems(
+    ctx: ValidationContext,
+    docs: Any,
+    key: str,
+    spec: Any,
+    value: Any,
+    span: SourceSpan,
+    node_id: str | None,
+) -> Iterator[Problem]:
+    message = docs.check_value(spec, value)
+    if message is None:
+        return
+    is_enum = bool(spec.enum) and isinstance(value, str)
+    code = "VW103" if is_enum else "VW101"
+    fixes = []
+    if is_enum:
+        matches = close_matches(value, [str(v) for v in spec.enum])
+        fixes = [ctx.replace_fix(f"Change to '{m}'", span, m) for m in matches]
+    severity = Severity.ERROR if key in _ERROR_TYPES or is_enum else Severity.WARNING
+    yield ctx.problem(code, severity, f"`{key}`: {message}", span, node=node_id, fixes=fixes)
+
+
+_RETRY_RANGES: dict[str, tuple[float, float]] = {
+    "max_attempts": (1, 100),
+    "max_retries": (0, 100),
+    "initial_delay": (0, 3600),
+    "delay_seconds": (0, 3600),
+    "backoff_multiplier": (1, 10),
+    "max_delay": (0, 86400),
+    "jitter": (0, 1),
+}
+
+
+def _retry_ranges(
+    ctx: ValidationContext,
+    value: dict[str, Any],
+    node: YNode | None,
+    fallback: SourceSpan,
+    node_id: str | None,
+) -> Iterator[Problem]:
+    spans = _entry_spans(node)
+    for key, (low, high) in _RETRY_RANGES.items():
+        item = value.get(key)
+        if not isinstance(item, int | float) or isinstance(item, bool):
+            continue
+        if low <= item <= high:
+            continue
+        span = spans.get(key, (fallback, fallback))[1]
+        yield ctx.problem(
+            "VW111",
+            Severity.ERROR,
+            f"`retry_policy.{key}` is {item}; it must be between {low:g} and {high:g}.",
+            span,
+            node=node_id,
+        )

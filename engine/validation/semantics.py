@@ -1,0 +1,308 @@
+"""Node rules beyond field types: what each node type needs, expressions, registry names,
+and Victor quirks worth knowing about.
+
+Expression and transform text is checked with `engine.expressions`; problem
+positions inside a string are mapped back to the file. Registry names are
+checked only when a registry is configured. Knows nothing of the graph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from engine.model import (
+    ComputeNode,
+    ConditionNode,
+    HitlNode,
+    Node,
+    NodeType,
+    ParallelNode,
+    Problem,
+    Severity,
+    SourceSpan,
+    TeamNode,
+    TransformNode,
+)
+from engine.node_builder import branch_items
+from engine.node_drafts import NodeDraft
+from engine.scalar_positions import value_span
+from engine.validation.context import ValidationContext, did_you_mean
+from engine.yaml_tree import YMap, YScalar
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BOOLEAN_KEYS = frozenset({"true", "false"})
+
+
+def check_node_semantics(ctx: ValidationContext, node: Node, draft: NodeDraft) -> Iterator[Problem]:
+    if isinstance(node, TeamNode) and not node.members:
+        yield ctx.problem(
+            "VW112",
+            Severity.ERROR,
+            "a team node needs at least one entry under `members` (each with id, role and goal).",
+            draft.key_span("members") if "members" in draft.fields else node.id_span,
+            node=node,
+        )
+    elif isinstance(node, ParallelNode) and not node.parallel_nodes:
+        yield ctx.problem(
+            "VW113",
+            Severity.WARNING,
+            "this parallel node has no children; list the node ids to run under `parallel_nodes`.",
+            draft.key_span("parallel_nodes") if "parallel_nodes" in draft.fields else node.id_span,
+            node=node,
+        )
+    elif isinstance(node, HitlNode):
+        yield from _hitl(ctx, node, draft)
+    elif isinstance(node, ConditionNode):
+        yield from _condition(ctx, node, draft)
+    elif isinstance(node, TransformNode):
+        yield from _transform(ctx, node, draft)
+    elif isinstance(node, ComputeNode):
+        yield from _compute(ctx, node, draft)
+
+
+def _hitl(ctx: ValidationContext, node: HitlNode, draft: NodeDraft) -> Iterator[Problem]:
+    if not node.prompt.strip():
+        yield ctx.problem(
+            "VW114",
+            Severity.WARNING,
+            "this HITL node has no `prompt`: the person asked will not know what to decide.",
+            node.id_span,
+            node=node,
+        )
+    if node.hitl_type == "choice" and not node.choices:
+        yield ctx.problem(
+            "VW115",
+            Severity.WARNING,
+            "a `hitl_type: choice` node needs `choices` (a list of options to pick from).",
+            draft.value_span("hitl_type"),
+            node=node,
+        )
+
+
+def _condition(ctx: ValidationContext, node: ConditionNode, draft: NodeDraft) -> Iterator[Problem]:
+    condition_span = draft.value_span("condition") if "condition" in draft.fields else node.id_span
+    items = branch_items(draft)
+    if not items:
+        yield ctx.problem(
+            "VW116",
+            Severity.WARNING,
+            "this condition node has no `branches`: the run ends here. "
+            'Map each result to a node, e.g. `branches: {"true": a, "false": b}`.',
+            condition_span,
+            node=node,
+        )
+    yield from _unquoted_boolean_keys(ctx, node, draft)
+    text = node.condition.strip()
+    keys = {key for key, *_rest in items}
+    named = _IDENTIFIER.match(text) is not None and not keys <= (_BOOLEAN_KEYS | {"default"})
+    registry = ctx.config.registry
+    if named or (registry is not None and text in registry.conditions):
+        if registry is not None and text not in registry.conditions:
+            yield ctx.problem(
+                "VW401",
+                Severity.WARNING,
+                f"no named condition '{text}' in the configured registry"
+                f"{did_you_mean(text, registry.conditions)}; register it in CONDITIONS or fix "
+                "the name.",
+                condition_span,
+                node=node,
+            )
+        return
+    if not text or text == "default":
+        return
+    issues = list(_check("check_expression", text))
+    for issue in issues:
+        yield _issue_problem(ctx, node, draft, "condition", issue)
+    if any(i.severity is Severity.ERROR for i in issues):
+        return
+    truthiness = bool(keys) and keys <= (_BOOLEAN_KEYS | {"default"})
+    if items and "default" not in keys and not truthiness and not _is_boolean_expression(text):
+        yield ctx.problem(
+            "VW117",
+            Severity.WARNING,
+            f"'{text}' selects a branch by its value, and no branch matches every value: "
+            'add a `"default"` branch, or the run fails when the value is not '
+            f"one of {', '.join(repr(k) for k in sorted(keys))}.",
+            condition_span,
+            node=node,
+        )
+    elif items and "default" not in keys and truthiness:
+        missing = sorted(_BOOLEAN_KEYS - keys)
+        if missing:
+            yield ctx.problem(
+                "VW117",
+                Severity.WARNING,
+                f"the condition is true or false, but there is no '{missing[0]}' branch "
+                "and no `default`: the run fails in that case. Add the branch.",
+                condition_span,
+                node=node,
+            )
+    if _victor_misreads(text):
+        yield ctx.problem(
+            "VW508",
+            Severity.HINT,
+            "Victor's own engine evaluates this condition wrongly (dotted paths, and/or/not "
+            "and key-to-key comparisons fall to the 'default' branch there); this engine "
+            "evaluates it correctly.",
+            condition_span,
+            node=node,
+        )
+
+
+def _is_boolean_expression(text: str) -> bool:
+    import ast
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    body = tree.body
+    if isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.Not):
+        return True
+    if isinstance(body, ast.Compare):
+        return True
+    if isinstance(body, ast.BoolOp):
+        return all(isinstance(v, ast.Compare | ast.UnaryOp | ast.BoolOp) for v in body.values)
+    return isinstance(body, ast.Constant) and isinstance(body.value, bool)
+
+
+def _victor_misreads(text: str) -> bool:
+    return bool(re.search(r"\b(and|or|not)\b|[A-Za-z_]\.[A-Za-z_]", text))
+
+
+def _unquoted_boolean_keys(
+    ctx: ValidationContext, node: ConditionNode, draft: NodeDraft
+) -> Iterator[Problem]:
+    branches = draft.local("branches")
+    if not isinstance(branches, YMap):
+        return
+    for entry in branches.entries:
+        if isinstance(entry.key.value, bool) and entry.key.style is None:
+            word = "true" if entry.key.value else "false"
+            yield ctx.problem(
+                "VW504",
+                Severity.WARNING,
+                f"unquoted `{entry.key.value}` is a YAML boolean, so Victor never matches this "
+                f'branch; quote it as "{word}".',
+                entry.key.span,
+                node=node,
+                fixes=(ctx.replace_fix(f'Quote as "{word}"', entry.key.span, f'"{word}"'),),
+            )
+
+
+def _transform(ctx: ValidationContext, node: TransformNode, draft: NodeDraft) -> Iterator[Problem]:
+    text = node.transform.strip()
+    if not text:
+        yield ctx.problem(
+            "VW118",
+            Severity.WARNING,
+            "this transform node has no `transform`; it leaves the state unchanged.",
+            node.id_span,
+            node=node,
+        )
+        return
+    registry = ctx.config.registry
+    if _IDENTIFIER.match(text):
+        if registry is not None and text not in registry.transforms:
+            yield ctx.problem(
+                "VW402",
+                Severity.WARNING,
+                f"no transform function '{text}' in the configured registry"
+                f"{did_you_mean(text, registry.transforms)}; register it in TRANSFORMS.",
+                draft.value_span("transform"),
+                node=node,
+            )
+        return
+    for issue in _check("check_transform", node.transform):
+        yield _issue_problem(ctx, node, draft, "transform", issue)
+    if "\n" in text:
+        yield ctx.problem(
+            "VW507",
+            Severity.HINT,
+            "Victor's own engine skips multi-line transforms (they do nothing there); "
+            "this engine runs every statement.",
+            draft.key_span("transform"),
+            node=node,
+        )
+
+
+def _compute(ctx: ValidationContext, node: ComputeNode, draft: NodeDraft) -> Iterator[Problem]:
+    registry = ctx.config.registry
+    if registry is None:
+        return
+    if node.handler and node.handler not in registry.handlers:
+        yield ctx.problem(
+            "VW403",
+            Severity.WARNING,
+            f"no compute handler '{node.handler}' in the configured registry"
+            f"{did_you_mean(node.handler, registry.handlers)}; register it in HANDLERS.",
+            draft.value_span("handler"),
+            node=node,
+        )
+    if node.handler:
+        return
+    tools_node = draft.local("tools")
+    items = tools_node.items if tools_node is not None and hasattr(tools_node, "items") else ()
+    for i, tool in enumerate(node.tools):
+        if tool in registry.tools:
+            continue
+        item = items[i] if i < len(items) else None
+        span = item.span if isinstance(item, YScalar) else draft.value_span("tools")
+        yield ctx.problem(
+            "VW404",
+            Severity.WARNING,
+            f"no tool '{tool}' in the configured registry{did_you_mean(tool, registry.tools)}; "
+            "register it in TOOLS.",
+            span,
+            node=node,
+        )
+
+
+def _check(function: str, text: str) -> list[Any]:
+    try:
+        from engine import expressions
+    except ImportError:  # pragma: no cover - expressions land separately
+        return []
+    check = getattr(expressions, function, None)
+    return list(check(text)) if check is not None else []
+
+
+def _issue_problem(
+    ctx: ValidationContext, node: Node, draft: NodeDraft, key: str, issue: object
+) -> Problem:
+    severity: Severity = getattr(issue, "severity", Severity.ERROR)
+    message: str = getattr(issue, "message", "invalid expression")
+    span = _issue_span(ctx, draft, key, issue)
+    if severity is Severity.ERROR:
+        return ctx.problem("VW301", Severity.ERROR, f"{key}: {message}", span, node=node)
+    advice = " Move this logic into a registered transform function (TRANSFORMS)."
+    if key != "transform":
+        advice = ""
+    return ctx.problem("VW302", Severity.WARNING, f"{key}: {message}.{advice}", span, node=node)
+
+
+def _issue_span(ctx: ValidationContext, draft: NodeDraft, key: str, issue: object) -> SourceSpan:
+    scalar = draft.local(key)
+    text = draft.fields.get(key)
+    if not isinstance(scalar, YScalar) or scalar.value != text or not isinstance(text, str):
+        return draft.value_span(key)
+    start = _offset(text, getattr(issue, "line", 0), getattr(issue, "column", 0))
+    end = _offset(text, getattr(issue, "end_line", 0), getattr(issue, "end_column", 0))
+    end = max(end, start + 1) if start < len(text) else start
+    return value_span(scalar, ctx.lines, start, min(end, len(text)))
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line):
+        newline = text.find("\n", start)
+        if newline == -1:
+            return len(text)
+        start = newline + 1
+    return min(start + column, len(text))
+
+
+def node_types_hint(type_name: str) -> str:
+    return did_you_mean(type_name, [t.value for t in NodeType])
