@@ -1,0 +1,598 @@
+"""Position and symbol queries over a compiled file, shared by the LSP and the DAP.
+
+"Which node is on line N", "what is under the cursor (a node id, an edge, a
+state key, a `$ref`/`stage:` site)", "who writes or reads state key K", "every
+place node X is named" and "what should be completed here". Inputs and outputs
+are engine types (`CompileResult`, `Workflow`, `Node`, `SourceSpan`); this module
+knows nothing of LSP/DAP positions, encodings or protocol types.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from engine.model import (
+    END_NODE,
+    CompileResult,
+    EdgeKind,
+    HitlNode,
+    Node,
+    NodeRef,
+    NodeType,
+    Origin,
+    SourceSpan,
+    StateRef,
+    TeamNode,
+    TransformNode,
+    Workflow,
+)
+
+# --- what is at a position -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeIdSite:
+    """The cursor is on a node's own `id` value (its definition)."""
+
+    workflow: Workflow
+    node: Node
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
+class NodeRefSite:
+    """The cursor is on a node id used as an edge target (`next`, `branches`, ...)."""
+
+    workflow: Workflow
+    node: Node
+    ref: NodeRef
+    target: Node | None
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
+class StateKeySite:
+    """The cursor is on a state key read (`$ctx.key`, `{{key}}`, a condition name...)."""
+
+    workflow: Workflow
+    node: Node
+    read: StateRef
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
+class OutputSite:
+    """The cursor is on a node's `output` value: a state key the node writes."""
+
+    workflow: Workflow
+    node: Node
+    key: str
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
+class OriginSite:
+    """The cursor is on a `$ref` / `stage:` value naming a library node or template."""
+
+    workflow: Workflow
+    node: Node
+    origin: Origin
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
+class FieldKeySite:
+    """The cursor is on a top-level key of a node mapping."""
+
+    workflow: Workflow
+    node: Node
+    key: str
+    span: SourceSpan
+
+
+Site = NodeIdSite | NodeRefSite | StateKeySite | OutputSite | OriginSite | FieldKeySite
+
+
+def node_at_line(result: CompileResult, line: int) -> tuple[Workflow, Node] | None:
+    """The workflow and node whose block contains a 0-based line of the compiled file."""
+    for workflow in result.workflows:
+        if workflow.source != result.source or not workflow.span.contains_line(line):
+            continue
+        node = workflow.node_at_line(line)
+        if node is not None and _is_local(node, result.source):
+            return workflow, node
+    return None
+
+
+def node_for_line(workflow: Workflow, line: int) -> Node | None:
+    """The node a breakpoint on `line` belongs to (the node block containing it)."""
+    return workflow.node_at_line(line)
+
+
+def _is_local(node: Node, source: str) -> bool:
+    # Nodes from `$ref`/`stage:` keep spans in this file (the referencing entry).
+    return True
+
+
+def site_at(result: CompileResult, line: int, column: int) -> Site | None:
+    """What the cursor at (line, column) of `result.source` is on, innermost first."""
+    found = node_at_line(result, line)
+    if found is None:
+        return None
+    workflow, node = found
+    if node.id_span.contains(line, column):
+        return NodeIdSite(workflow, node, node.id_span)
+    for ref in node.refs:
+        if ref.span is not None and ref.span.contains(line, column):
+            target = workflow.node_index.get(ref.target)
+            return NodeRefSite(workflow, node, ref, target, ref.span)
+    for read in node.state_reads:
+        if read.span.contains(line, column):
+            return StateKeySite(workflow, node, read, read.span)
+    origin = node.origin
+    if origin is not None and origin.site.contains(line, column):
+        return OriginSite(workflow, node, origin, origin.site)
+    for key in ("output", "output_key"):
+        span = node.value_spans.get(key)
+        if span is not None and span.contains(line, column):
+            return OutputSite(workflow, node, node.output, span)
+    for key, span in node.key_spans.items():
+        if span.contains(line, column):
+            return FieldKeySite(workflow, node, key, span)
+    return None
+
+
+# --- node names --------------------------------------------------------------------
+
+
+def node_id_occurrences(workflow: Workflow, node_id: str) -> list[SourceSpan]:
+    """Every written occurrence of a node id in a workflow: its definition and each edge."""
+    spans: list[SourceSpan] = []
+    for node in workflow.nodes:
+        if node.id == node_id and node.origin is None:
+            spans.append(node.id_span)
+        for ref in node.refs:
+            if ref.target == node_id and ref.span is not None:
+                spans.append(ref.span)
+    return sorted(set(spans))
+
+
+def incoming_refs(workflow: Workflow, node_id: str) -> list[tuple[Node, NodeRef]]:
+    """The edges that lead to `node_id`, written or auto-chained."""
+    return [(node, ref) for node in workflow.nodes for ref in node.refs if ref.target == node_id]
+
+
+_NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+@dataclass(frozen=True)
+class RenamePlan:
+    """The spans to rewrite for a node rename, or why it is refused."""
+
+    spans: tuple[SourceSpan, ...]
+    error: str | None = None
+
+
+def plan_node_rename(workflow: Workflow, node_id: str, new_id: str) -> RenamePlan:
+    """Where to write `new_id`; refuses invalid names, duplicates and the end sentinel."""
+    if not _NODE_ID.match(new_id):
+        return RenamePlan((), f"{new_id!r} is not a valid node id (letters, digits, _ and -)")
+    if new_id == END_NODE:
+        return RenamePlan((), f"{END_NODE!r} is reserved for the end of the run")
+    if new_id != node_id and workflow.has_node(new_id):
+        return RenamePlan(
+            (), f"workflow {workflow.name!r} already has a node {new_id!r}; pick another id"
+        )
+    node = workflow.node_index.get(node_id)
+    if node is not None and node.origin is not None:
+        return RenamePlan(
+            (),
+            f"node {node_id!r} comes from {node.origin.kind} {node.origin.name!r} in "
+            f"{node.origin.source}; rename it there",
+        )
+    return RenamePlan(tuple(node_id_occurrences(workflow, node_id)))
+
+
+# --- state keys --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """A state key a node writes, with the span that says so."""
+
+    key: str
+    node: Node
+    span: SourceSpan
+
+
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(?!=)")
+
+
+def transform_writes(transform: str) -> tuple[str, ...]:
+    """Top-level keys a transform text assigns (`key = ...` lines)."""
+    try:
+        from engine.expressions import compile_transform
+
+        return tuple(compile_transform(transform).writes)
+    except Exception:  # expressions not available or text invalid: fall back to lines
+        return tuple(
+            dict.fromkeys(
+                m.group(1) for line in transform.splitlines() if (m := _ASSIGNMENT.match(line))
+            )
+        )
+
+
+def writes_unknown_keys(node: Node) -> bool:
+    """Whether the node may merge keys nobody can list statically into the state.
+
+    Registered transforms return a dict merged into state; teams merge dict
+    results; compute handlers receive the context and may set keys.
+    """
+    if isinstance(node, TransformNode):
+        return not transform_writes(node.transform)
+    if isinstance(node, TeamNode):
+        return True
+    return node.type is NodeType.COMPUTE and bool(node.fields.get("handler"))
+
+
+def node_writes(node: Node) -> list[StateWrite]:
+    """The state keys a node writes: its output key, transform assignments, HITL response."""
+    out_span = node.value_spans.get("output") or node.value_spans.get("output_key") or node.id_span
+    writes = [StateWrite(node.output, node, out_span)] if node.output else []
+    if isinstance(node, TransformNode):
+        span = node.value_spans.get("transform", node.id_span)
+        writes.extend(StateWrite(key, node, span) for key in transform_writes(node.transform))
+    if isinstance(node, HitlNode):
+        writes.append(StateWrite(f"{node.id}_response", node, out_span))
+    seen: set[str] = set()
+    unique = []
+    for write in writes:
+        if write.key not in seen:
+            seen.add(write.key)
+            unique.append(write)
+    return unique
+
+
+def state_writers(workflow: Workflow, key: str) -> list[StateWrite]:
+    return [w for node in workflow.nodes for w in node_writes(node) if w.key == key]
+
+
+def state_readers(workflow: Workflow, key: str) -> list[tuple[Node, StateRef]]:
+    return [(node, read) for node in workflow.nodes for read in node.state_reads if read.key == key]
+
+
+def known_state_keys(workflow: Workflow) -> dict[str, list[Node]]:
+    """Every key written by some node (name -> writers), then declared inputs."""
+    keys: dict[str, list[Node]] = {}
+    for node in workflow.nodes:
+        for write in node_writes(node):
+            keys.setdefault(write.key, []).append(node)
+    for key in declared_inputs(workflow):
+        keys.setdefault(key, [])
+    return keys
+
+
+def declared_inputs(workflow: Workflow) -> frozenset[str]:
+    """Keys the workflow declares as run inputs (`metadata.arguments`, `inputs`)."""
+    names: set[str] = set()
+    for section in ("arguments", "inputs", "context"):
+        names.update(_names_of(workflow.metadata.get(section)))
+    return frozenset(names)
+
+
+def _names_of(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        yield from (str(k) for k in value)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, dict):
+                name = item.get("name")
+                if isinstance(name, str):
+                    yield name
+                elif len(item) == 1:
+                    yield str(next(iter(item)))
+
+
+def state_key_occurrences(workflow: Workflow, key: str) -> list[SourceSpan]:
+    """Every place a state key is written (output values) or read, in the workflow's file."""
+    spans = [w.span for w in state_writers(workflow, key) if w.node.origin is None]
+    spans.extend(read.span for _, read in state_readers(workflow, key))
+    return sorted(set(spans))
+
+
+# --- the graph ---------------------------------------------------------------------
+
+
+def successors(node: Node) -> tuple[str, ...]:
+    return tuple(ref.target for ref in node.refs if ref.target != END_NODE)
+
+
+def predecessors(workflow: Workflow) -> dict[str, list[str]]:
+    preds: dict[str, list[str]] = {node.id: [] for node in workflow.nodes}
+    for node in workflow.nodes:
+        for target in successors(node):
+            preds.setdefault(target, []).append(node.id)
+    return preds
+
+
+def reachable(workflow: Workflow) -> set[str]:
+    """Node ids reachable from the start node along every edge kind."""
+    if not workflow.has_node(workflow.start_node):
+        return set()
+    seen = {workflow.start_node}
+    stack = [workflow.start_node]
+    while stack:
+        node = workflow.node_index[stack.pop()]
+        for target in successors(node):
+            if target not in seen and workflow.has_node(target):
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def edge_summary(workflow: Workflow, node: Node) -> list[str]:
+    """Human lines describing a node's outgoing edges, auto-chaining included."""
+    lines = []
+    for ref in node.refs:
+        if ref.kind is EdgeKind.BRANCH:
+            lines.append(f"branch `{ref.label}` → `{ref.target}`")
+        elif ref.kind is EdgeKind.PARALLEL:
+            lines.append(f"runs in parallel: `{ref.target}`")
+        elif ref.kind is EdgeKind.AUTO:
+            lines.append(f"next → `{ref.target}` (auto-chained: no `next`, so the following node)")
+        else:
+            lines.append(f"next → `{ref.target}`")
+    if not node.refs:
+        lines.append("ends the run")
+    return lines
+
+
+# --- completion context ------------------------------------------------------------
+
+
+class CompletionKind(StrEnum):
+    NODE_KEY = "node_key"  # a key of a node mapping
+    NODE_VALUE = "node_value"  # the value of a node field (`field` says which)
+    NODE_ID = "node_id"  # an edge target
+    STATE_KEY = "state_key"  # after `$ctx.` or inside `{{ }}` / `${ }`
+    NEW_NODE = "new_node"  # a fresh `- ` item in a `nodes:` list
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """What the cursor position asks for; text-based, so it works on broken YAML."""
+
+    kind: CompletionKind
+    prefix: str
+    """The partial word before the cursor."""
+    replace_from: int
+    """Column (code points) where the partial word starts."""
+    field: str | None = None
+    node_id: str | None = None
+    node_type: NodeType | None = None
+    present_keys: frozenset[str] = frozenset()
+    indent: int = 0
+
+
+_STATE_PREFIXES = (
+    re.compile(r"\$ctx\.(?P<word>[\w.]*)$"),
+    re.compile(r"\{\{\s*(?P<word>[\w.]*)$"),
+    re.compile(r"\$\{(?P<word>[\w.]*)$"),
+)
+_KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<dash>-\s+)?(?P<word>[\w-]*)$")
+_VALUE_LINE = re.compile(
+    r"^(?P<indent>\s*)(?P<dash>-\s+)?[\"']?(?P<key>[\w-]+)[\"']?\s*:\s+(?P<value>.*)$"
+)
+_LIST_ITEM = re.compile(r"^(?P<indent>\s*)-\s+(?P<word>[\w-]*)$")
+_FLOW_WORD = re.compile(r"[\w-]*$")
+_ID_FIELDS = frozenset({"next", "parallel_nodes", "start_node"})
+
+
+def completion_context(text: str, line: int, column: int) -> CompletionContext | None:
+    """Classify the cursor position of a (possibly unparsable) text for completion."""
+    lines = text.splitlines()
+    if line >= len(lines):
+        current = ""
+    else:
+        current = lines[line]
+    before = current[:column]
+    for pattern in _STATE_PREFIXES:
+        match = pattern.search(before)
+        if match:
+            word = match.group("word")
+            return CompletionContext(CompletionKind.STATE_KEY, word, column - len(word))
+    block = _enclosing_node(lines, line, len(before) if not before.strip() else None)
+    key_match = _KEY_LINE.match(before)
+    if key_match and "#" not in before:
+        indent = len(key_match.group("indent")) + len(key_match.group("dash") or "")
+        word = key_match.group("word")
+        parent = _parent_key(
+            lines, line, len(key_match.group("indent")), item=bool(key_match.group("dash"))
+        )
+        if key_match.group("dash") and parent in (*_ID_FIELDS, "parallel_nodes"):
+            return CompletionContext(
+                CompletionKind.NODE_ID,
+                word,
+                column - len(word),
+                field=parent,
+                node_id=block.node_id if block else None,
+            )
+        if key_match.group("dash") and parent == "nodes":
+            return CompletionContext(
+                CompletionKind.NEW_NODE, word, column - len(word), indent=indent
+            )
+        if key_match.group("dash") and parent == "tools" and block:
+            return _value_context(block, "tools", word, column)
+        if parent == "branches" and block:
+            return None  # a branch key is free text
+        if block is not None and block.key_indent == indent:
+            return CompletionContext(
+                CompletionKind.NODE_KEY,
+                word,
+                column - len(word),
+                node_id=block.node_id,
+                node_type=block.node_type,
+                present_keys=block.keys,
+                indent=indent,
+            )
+        return None
+    value_match = _VALUE_LINE.match(before)
+    if value_match and block is not None:
+        key = value_match.group("key")
+        value = value_match.group("value")
+        word = _FLOW_WORD.search(value)
+        partial = word.group(0) if word else ""
+        indent = len(value_match.group("indent")) + len(value_match.group("dash") or "")
+        if indent > block.key_indent and _parent_key(lines, line, indent) == "branches":
+            return CompletionContext(
+                CompletionKind.NODE_ID,
+                partial,
+                column - len(partial),
+                field="branches",
+                node_id=block.node_id,
+            )
+        if indent == block.key_indent:
+            return _value_context(block, key, partial, column)
+    return None
+
+
+def _value_context(block: _NodeBlock, key: str, partial: str, column: int) -> CompletionContext:
+    if key in _ID_FIELDS:
+        return CompletionContext(
+            CompletionKind.NODE_ID, partial, column - len(partial), field=key, node_id=block.node_id
+        )
+    return CompletionContext(
+        CompletionKind.NODE_VALUE,
+        partial,
+        column - len(partial),
+        field=key,
+        node_id=block.node_id,
+        node_type=block.node_type,
+    )
+
+
+@dataclass(frozen=True)
+class _NodeBlock:
+    node_id: str | None
+    node_type: NodeType
+    key_indent: int
+    keys: frozenset[str]
+
+
+_ITEM_START = re.compile(r"^(?P<indent>\s*)-\s+(?P<rest>.*)$")
+_SIMPLE_KEY = re.compile(
+    r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<key>[\w$-]+)[\"']?\s*:(?:\s+(?P<value>.*))?$"
+)
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _is_content(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _enclosing_node(
+    lines: Sequence[str], line: int, cursor_indent: int | None = None
+) -> _NodeBlock | None:
+    """The `- ...` item of a `nodes:` list that contains `line`, found by indentation."""
+    if not lines:
+        return None
+    line = min(line, len(lines) - 1)
+    current = lines[line]
+    if _is_content(current):
+        limit = _indent_of(current)
+    else:
+        limit = cursor_indent if cursor_indent else 0
+        if limit == 0:
+            return None
+    start = None
+    key_indent = 0
+    for number in range(line, -1, -1):
+        text = lines[number]
+        if not _is_content(text):
+            continue
+        indent = _indent_of(text)
+        item = _ITEM_START.match(text)
+        if item and (indent < limit or number == line):
+            if _parent_key(lines, number, indent, item=True) == "nodes":
+                start = number
+                key_indent = len(text) - len(item.group("rest"))
+                break
+            limit = indent
+            continue
+        if indent < limit:
+            limit = indent
+        if indent == 0 and item is None and number != line:
+            return None
+    if start is None:
+        return None
+    keys: dict[str, str] = {}
+    for number in range(start, len(lines)):
+        text = lines[number]
+        if not _is_content(text):
+            continue
+        if number == start:
+            text = " " * key_indent + text[key_indent:]
+        elif _indent_of(text) < key_indent:
+            break
+        if _indent_of(text) != key_indent:
+            continue
+        match = _SIMPLE_KEY.match(text)
+        if match is not None and not text.lstrip().startswith("-"):
+            keys[match.group("key")] = (match.group("value") or "").strip().strip("\"'")
+    try:
+        node_type = NodeType(keys.get("type", "agent"))
+    except ValueError:
+        node_type = NodeType.AGENT
+    return _NodeBlock(keys.get("id") or None, node_type, key_indent, frozenset(keys))
+
+
+def _parent_key(lines: Sequence[str], line: int, indent: int, *, item: bool = False) -> str | None:
+    """The mapping key that holds `line` (the nearest less-indented key above).
+
+    For a list item (`item=True`) a key at the same indent with no value is the
+    parent too: YAML's compact `key:` / `- value` block lists.
+    """
+    for number in range(line - 1, -1, -1):
+        text = lines[number]
+        if not _is_content(text):
+            continue
+        text_indent = _indent_of(text)
+        if text_indent > indent:
+            continue
+        is_item = _ITEM_START.match(text) is not None
+        match = _SIMPLE_KEY.match(text)
+        if text_indent == indent:
+            if is_item:
+                continue
+            if item:
+                if match and not match.group("value"):
+                    return match.group("key")
+                return None
+            continue
+        if is_item:
+            if match and not match.group("value") and text.rstrip().endswith(":"):
+                return match.group("key")
+            return None
+        return match.group("key") if match and not match.group("value") else None
+    return None
+
+
+def workflows_named(result: CompileResult, names: Iterable[str]) -> list[Workflow]:
+    wanted = set(names)
+    return [wf for wf in result.workflows if wf.name in wanted]
+
+
+def workflow_at_line(result: CompileResult, line: int) -> Workflow | None:
+    for workflow in result.workflows:
+        if workflow.source == result.source and workflow.span.contains_line(line):
+            return workflow
+    return None

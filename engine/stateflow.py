@@ -1,0 +1,290 @@
+"""State-flow analysis: is each state key a node reads written before it is read?
+
+For every read (`$ctx.key`, `{{key}}`, `${key}`, HITL `{key}`, names read by
+condition and transform expressions) this asks whether the key is written on
+every path from the start node, on some paths, or on none. Two classic
+data-flow passes over the workflow graph give the answer: a "must" pass
+(intersection over predecessors) and a "may" pass (union).
+
+Policy, chosen so real workflows stay quiet (most keys they read are run inputs
+passed with `--context`):
+
+- written on some paths only -> hint VW602, related info = the writers;
+- written by some node, but never before this read -> hint VW602;
+- written by no node:
+  - looks like a typo of a written key (close spelling) -> warning VW601 with
+    a did-you-mean fix;
+  - the workflow declares its inputs (`metadata.arguments`/`inputs`) and the
+    key is not among them -> warning VW601;
+  - otherwise it is most likely a run input -> hint VW601 saying to pass it
+    in the run context.
+- keys starting with `_` (engine internals) and bare condition/transform
+  names (which may be registry functions) are never reported.
+- when a node upstream may merge keys nobody can list (a registered
+  transform, a team, a compute handler), "maybe unset" hints are dropped and
+  never-written keys stay hints unless they are typos.
+
+Knows nothing of editors; returns `engine.model.Problem` values.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from engine.model import (
+    ConditionNode,
+    EdgeKind,
+    Fix,
+    Node,
+    Problem,
+    RelatedInfo,
+    Severity,
+    SourceSpan,
+    StateRef,
+    StateRefKind,
+    TextEdit,
+    TransformNode,
+    Workflow,
+)
+from engine.queries import (
+    declared_inputs,
+    node_writes,
+    reachable,
+    writes_unknown_keys,
+)
+
+NEVER_WRITTEN = "VW601"
+MAYBE_UNSET = "VW602"
+
+
+def analyze_state_flow(workflows: Iterable[Workflow]) -> list[Problem]:
+    problems: list[Problem] = []
+    for workflow in workflows:
+        problems.extend(_analyze(workflow))
+    return problems
+
+
+def _analyze(workflow: Workflow) -> list[Problem]:
+    live = reachable(workflow)
+    if not live:
+        return []
+    order = [node for node in workflow.nodes if node.id in live]
+    writes = {node.id: frozenset(w.key for w in node_writes(node)) for node in order}
+    all_writers: dict[str, list[Node]] = {}
+    for node in workflow.nodes:
+        for write in node_writes(node):
+            all_writers.setdefault(write.key, []).append(node)
+    inputs = declared_inputs(workflow)
+    preds = _incoming(workflow, live)
+    wildcard = {node.id for node in order if writes_unknown_keys(node)}
+    children_writes = {
+        node.id: frozenset().union(
+            *(
+                writes.get(ref.target, frozenset())
+                for ref in node.refs
+                if ref.kind is EdgeKind.PARALLEL
+            )
+        )
+        for node in order
+    }
+
+    def out(pred: str, kind: EdgeKind, sets: dict[str, frozenset[str]]) -> frozenset[str]:
+        # After a parallel node's join, every child has written its keys.
+        joined = children_writes[pred] if kind is EdgeKind.NEXT else frozenset()
+        return sets[pred] | writes[pred] | joined
+
+    # must: keys written on every path into the node; may: on some path.
+    universe = frozenset(all_writers) | inputs
+    must_in: dict[str, frozenset[str]] = {node.id: universe for node in order}
+    may_in: dict[str, frozenset[str]] = {node.id: frozenset() for node in order}
+    wild_in: dict[str, bool] = {node.id: False for node in order}
+    must_in[workflow.start_node] = inputs
+    may_in[workflow.start_node] = inputs
+    changed = True
+    while changed:
+        changed = False
+        for node in order:
+            incoming = preds.get(node.id, [])
+            if node.id == workflow.start_node:
+                must = inputs
+                may = inputs.union(*(out(p, k, may_in) for p, k in incoming))
+            elif incoming:
+                must = frozenset.intersection(*(out(p, k, must_in) for p, k in incoming))
+                may = frozenset().union(*(out(p, k, may_in) for p, k in incoming))
+            else:
+                continue
+            wild = any(wild_in[p] or p in wildcard for p, _ in incoming)
+            if must != must_in[node.id] or may != may_in[node.id] or wild != wild_in[node.id]:
+                must_in[node.id], may_in[node.id], wild_in[node.id] = must, may, wild
+                changed = True
+
+    problems: list[Problem] = []
+    for node in order:
+        local_writes = writes[node.id] if isinstance(node, TransformNode) else frozenset()
+        for read in _reported_reads(node):
+            key = read.key
+            if key in must_in[node.id] or key in local_writes:
+                continue
+            writers = all_writers.get(key, [])
+            if writers:
+                if wild_in[node.id] and key not in may_in[node.id]:
+                    continue
+                problems.append(_maybe_unset(workflow, node, read, writers, key in may_in[node.id]))
+            elif key not in inputs:
+                problems.append(
+                    _never_written(workflow, node, read, all_writers, inputs, wild_in[node.id])
+                )
+    return problems
+
+
+def _incoming(workflow: Workflow, live: set[str]) -> dict[str, list[tuple[str, EdgeKind]]]:
+    """Predecessors per node with the edge kind; a parallel child's own edges are ignored
+    (the parallel node joins its children and continues with its `next`)."""
+    children = {
+        ref.target for node in workflow.nodes for ref in node.refs if ref.kind is EdgeKind.PARALLEL
+    }
+    incoming: dict[str, list[tuple[str, EdgeKind]]] = {}
+    for node in workflow.nodes:
+        if node.id not in live:
+            continue
+        for ref in node.refs:
+            if node.id in children and ref.kind is EdgeKind.AUTO:
+                continue
+            if ref.target in live:
+                incoming.setdefault(ref.target, []).append((node.id, ref.kind))
+    return incoming
+
+
+def _reported_reads(node: Node) -> list[StateRef]:
+    reads = []
+    for read in node.state_reads:
+        if read.key.startswith("_") or not read.key:
+            continue
+        if read.kind is StateRefKind.EXPRESSION and _is_bare_name(node, read):
+            continue
+        reads.append(read)
+    return reads
+
+
+def _is_bare_name(node: Node, read: StateRef) -> bool:
+    """`condition: tests_passing` / `transform: merge_results` may name registry functions."""
+    if isinstance(node, ConditionNode):
+        return node.condition.strip() == read.key
+    if isinstance(node, TransformNode):
+        return node.transform.strip() == read.key
+    return False
+
+
+def _related(writers: list[Node], source_of: Workflow) -> tuple[RelatedInfo, ...]:
+    infos = []
+    for writer in writers:
+        write_span = next((w.span for w in node_writes(writer) if w.node is writer), writer.id_span)
+        source = writer.origin.source if writer.origin is not None else source_of.source
+        span = writer.origin.span if writer.origin is not None else write_span
+        infos.append(RelatedInfo(f"written by node '{writer.id}'", source, span))
+    return tuple(infos)
+
+
+def _maybe_unset(
+    workflow: Workflow, node: Node, read: StateRef, writers: list[Node], on_some_paths: bool
+) -> Problem:
+    names = ", ".join(f"'{w.id}'" for w in writers)
+    if on_some_paths:
+        message = (
+            f"state key '{read.key}' may be unset here: only some paths to '{node.id}' "
+            f"pass through a node that writes it ({names}). Give it a value in the run "
+            f"context, or make every path write it."
+        )
+    else:
+        message = (
+            f"state key '{read.key}' is read before any node writes it: {names} only "
+            f"run after '{node.id}'. Pass it in the run context (--context) on the first pass."
+        )
+    return Problem(
+        code=MAYBE_UNSET,
+        severity=Severity.HINT,
+        message=message,
+        source=workflow.source,
+        span=read.span,
+        workflow=workflow.name,
+        node=node.id,
+        related=_related(writers, workflow),
+    )
+
+
+def _never_written(
+    workflow: Workflow,
+    node: Node,
+    read: StateRef,
+    all_writers: dict[str, list[Node]],
+    inputs: frozenset[str],
+    upstream_wildcard: bool,
+) -> Problem:
+    candidates = sorted(set(all_writers) | inputs)
+    close = difflib.get_close_matches(read.key, candidates, n=1, cutoff=0.85)
+    if close and len(read.key) >= 4:
+        guess = close[0]
+        edit_span = _key_span(read)
+        fixes = (
+            (Fix(f"Change to '{guess}'", (TextEdit(workflow.source, edit_span, guess),), True),)
+            if edit_span is not None
+            else ()
+        )
+        return Problem(
+            code=NEVER_WRITTEN,
+            severity=Severity.WARNING,
+            message=(
+                f"state key '{read.key}' is never written by any node of workflow "
+                f"'{workflow.name}'; did you mean '{guess}'?"
+            ),
+            source=workflow.source,
+            span=read.span,
+            workflow=workflow.name,
+            node=node.id,
+            related=_related(all_writers.get(guess, []), workflow),
+            fixes=fixes,
+        )
+    if inputs:
+        severity = Severity.WARNING
+        message = (
+            f"state key '{read.key}' is never written by any node and is not a declared "
+            f"input of workflow '{workflow.name}' ({', '.join(sorted(inputs))}); declare it "
+            f"under metadata.arguments or write it in an earlier node."
+        )
+    else:
+        severity = Severity.HINT
+        message = (
+            f"state key '{read.key}' is never written by any node of workflow "
+            f"'{workflow.name}': pass it in the run context (--context) or write it in an "
+            f"earlier node."
+        )
+        if upstream_wildcard:
+            message += " (An earlier handler or registered transform may also set it.)"
+    return Problem(
+        code=NEVER_WRITTEN,
+        severity=severity,
+        message=message,
+        source=workflow.source,
+        span=read.span,
+        workflow=workflow.name,
+        node=node.id,
+    )
+
+
+_KEY_OFFSET = {StateRefKind.CTX: 5, StateRefKind.DOLLAR: 2, StateRefKind.BRACE: 1}
+"""Characters before the key inside a read's token (`$ctx.`, `${`, `{`)."""
+
+
+def _key_span(read: StateRef) -> SourceSpan | None:
+    """The span of the root key inside the read, when it can be located exactly."""
+    span = read.span
+    if span.line != span.end_line or read.kind is StateRefKind.MUSTACHE:
+        return None
+    start = span.column + _KEY_OFFSET.get(read.kind, 0)
+    if start + len(read.key) > span.end_column:
+        return None
+    return SourceSpan(span.line, start, span.line, start + len(read.key))
+
+
+__all__ = ["MAYBE_UNSET", "NEVER_WRITTEN", "analyze_state_flow"]

@@ -1,0 +1,152 @@
+"""Definition, references, document highlight and rename: `engine.queries` -> LSP.
+
+Each function takes the analysis of the document under the cursor plus a
+resolver for other files' position maps, and returns protocol values.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from engine import queries
+from engine.model import Workflow
+from victor_lsp.convert import PositionsFor, path_to_uri, span_range
+from victor_lsp.documents import Analysis
+
+
+def _site(analysis: Analysis, position: types.Position) -> queries.Site | None:
+    line, column = analysis.positions.column(position)
+    return queries.site_at(analysis.result, line, column)
+
+
+def _location(
+    analysis: Analysis, path: str, span: object, positions_for: PositionsFor
+) -> types.Location:
+    from engine.model import SourceSpan
+
+    assert isinstance(span, SourceSpan)
+    positions = analysis.positions if path == analysis.path else positions_for(path)
+    return types.Location(uri=path_to_uri(path), range=span_range(span, positions))
+
+
+def definition(
+    analysis: Analysis, position: types.Position, positions_for: PositionsFor
+) -> list[types.Location] | None:
+    site = _site(analysis, position)
+    if isinstance(site, queries.NodeRefSite) and site.target is not None:
+        return [_node_location(analysis, site.workflow, site.target.id, positions_for)]
+    if isinstance(site, queries.NodeIdSite):
+        return [_node_location(analysis, site.workflow, site.node.id, positions_for)]
+    if isinstance(site, queries.OriginSite):
+        origin = site.origin
+        return [_location(analysis, origin.source, origin.span, positions_for)]
+    if isinstance(site, queries.StateKeySite):
+        writers = queries.state_writers(site.workflow, site.read.key)
+        return [_write_location(analysis, writer, positions_for) for writer in writers] or None
+    return None
+
+
+def _node_location(
+    analysis: Analysis, workflow: Workflow, node_id: str, positions_for: PositionsFor
+) -> types.Location:
+    node = workflow.node(node_id)
+    if node.origin is not None and node.origin.source != analysis.path:
+        return _location(analysis, workflow.source, node.id_span, positions_for)
+    return _location(analysis, workflow.source, node.id_span, positions_for)
+
+
+def _write_location(
+    analysis: Analysis, write: queries.StateWrite, positions_for: PositionsFor
+) -> types.Location:
+    return _location(analysis, analysis.path, write.span, positions_for)
+
+
+def references(
+    analysis: Analysis, position: types.Position, include_declaration: bool
+) -> list[types.Location] | None:
+    spans = _occurrences(analysis, position, include_declaration)
+    if spans is None:
+        return None
+    return [types.Location(uri=analysis.uri, range=analysis.positions.range(s)) for s in spans]
+
+
+def _occurrences(analysis: Analysis, position: types.Position, include_declaration: bool = True):  # type: ignore[no-untyped-def]
+    site = _site(analysis, position)
+    if isinstance(site, queries.NodeIdSite | queries.NodeRefSite):
+        node_id = site.node.id if isinstance(site, queries.NodeIdSite) else site.ref.target
+        spans = queries.node_id_occurrences(site.workflow, node_id)
+        if not include_declaration and site.workflow.has_node(node_id):
+            declared = site.workflow.node(node_id).id_span
+            spans = [s for s in spans if s != declared]
+        return spans
+    if isinstance(site, queries.StateKeySite | queries.OutputSite):
+        key = site.read.key if isinstance(site, queries.StateKeySite) else site.key
+        spans = queries.state_key_occurrences(site.workflow, key)
+        if not include_declaration:
+            writes = {w.span for w in queries.state_writers(site.workflow, key)}
+            spans = [s for s in spans if s not in writes]
+        return spans
+    return None
+
+
+def highlights(
+    analysis: Analysis, position: types.Position
+) -> list[types.DocumentHighlight] | None:
+    site = _site(analysis, position)
+    spans = _occurrences(analysis, position)
+    if spans is None or site is None:
+        return None
+    writes: set[object] = set()
+    if isinstance(site, queries.NodeIdSite | queries.NodeRefSite):
+        writes = {n.id_span for n in site.workflow.nodes}
+    elif isinstance(site, queries.StateKeySite | queries.OutputSite):
+        key = site.read.key if isinstance(site, queries.StateKeySite) else site.key
+        writes = {w.span for w in queries.state_writers(site.workflow, key)}
+    return [
+        types.DocumentHighlight(
+            range=analysis.positions.range(span),
+            kind=types.DocumentHighlightKind.Write
+            if span in writes
+            else types.DocumentHighlightKind.Read,
+        )
+        for span in spans
+    ]
+
+
+def prepare_rename(
+    analysis: Analysis, position: types.Position
+) -> types.PrepareRenamePlaceholder | None:
+    site = _site(analysis, position)
+    if isinstance(site, queries.NodeIdSite):
+        node_id = site.node.id
+    elif isinstance(site, queries.NodeRefSite) and site.target is not None:
+        node_id = site.ref.target
+    else:
+        return None
+    plan = queries.plan_node_rename(site.workflow, node_id, node_id)
+    if plan.error:
+        raise ValueError(plan.error)
+    return types.PrepareRenamePlaceholder(
+        range=analysis.positions.range(site.span), placeholder=node_id
+    )
+
+
+def rename(
+    analysis: Analysis, position: types.Position, new_name: str
+) -> types.WorkspaceEdit | None:
+    """Rename a node id in its workflow; raises ValueError (shown to the user) when refused."""
+    site = _site(analysis, position)
+    if isinstance(site, queries.NodeIdSite):
+        node_id = site.node.id
+    elif isinstance(site, queries.NodeRefSite) and site.target is not None:
+        node_id = site.ref.target
+    else:
+        return None
+    plan = queries.plan_node_rename(site.workflow, node_id, new_name)
+    if plan.error:
+        raise ValueError(plan.error)
+    edits = [
+        types.TextEdit(range=analysis.positions.range(span), new_text=new_name)
+        for span in plan.spans
+    ]
+    return types.WorkspaceEdit(changes={analysis.uri: edits})

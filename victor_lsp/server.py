@@ -1,0 +1,566 @@
+"""The pygls language server: document lifecycle, scheduling and feature handlers.
+
+Handlers are a few lines each: find the document's analysis and call a
+converter in `victor_lsp.convert`, `.navigation` or `.assist`. Domain logic
+lives in `engine` (`compile`, `queries`, `stateflow`, `suppressions`).
+
+Scheduling: one compile per (uri, version), run in a single worker thread so
+the event loop keeps answering; edits are debounced per document; a result
+is published only if its version is still the document's version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from engine.config import RegistryNames
+from victor_lsp import assist, convert, navigation
+from victor_lsp.documents import Analysis, AnalysisStore, CompileInputs, analyze
+from victor_lsp.history_stats import HistoryStats
+from victor_lsp.positions import Encoding, PositionMap
+from victor_lsp.settings import SECTION, Settings, parse_settings
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_SECONDS = 0.2
+MAX_WORKSPACE_FILES = 2000
+_SKIP_DIRS = frozenset(
+    {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build"}
+)
+
+
+class RequestFailed(JsonRpcException):
+    """LSP `RequestFailed`: the request was valid but cannot be done (shown to the user)."""
+
+    CODE = -32803
+
+
+class VictorLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("victor-lsp", "0.1.0", max_workers=4)
+        self.settings = Settings()
+        self.registry: RegistryNames | None = None
+        self.store = AnalysisStore()
+        self.history = HistoryStats(on_update=self._history_updated)
+        self.debounce = DEBOUNCE_SECONDS
+        self._compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="victor-compile")
+        self._inflight: dict[tuple[str, int | None], asyncio.Future[Analysis]] = {}
+        self._timers: dict[str, asyncio.TimerHandle | asyncio.Task[None]] = {}
+        self._disk: dict[str, tuple[float, Analysis]] = {}
+
+    # --- environment ---------------------------------------------------------------
+
+    @property
+    def encoding(self) -> Encoding:
+        try:
+            return Encoding(str(self.workspace.position_encoding or "utf-16"))
+        except ValueError:
+            return Encoding.UTF16
+
+    @property
+    def pull_diagnostics(self) -> bool:
+        caps = self.client_capabilities.text_document
+        return bool(caps and caps.diagnostic is not None)
+
+    def compile_inputs(self) -> CompileInputs:
+        root = self.workspace.root_path if self.workspace.root_uri else None
+        return CompileInputs(
+            stage_libraries=tuple(self._absolute(p) for p in self.settings.stage_libraries),
+            registry=self.registry,
+            disabled_checks=self.settings.disabled_checks,
+            workspace_root=root,
+        )
+
+    def _absolute(self, path: str) -> str:
+        root = self.workspace.root_path if self.workspace.root_uri else None
+        return path if os.path.isabs(path) or not root else os.path.join(root, path)
+
+    def read_file(self, path: str) -> str:
+        """Library reads see unsaved editor buffers first."""
+        uri = convert.path_to_uri(path)
+        document = self.workspace.text_documents.get(uri)
+        if document is not None:
+            return document.source
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+
+    def positions_for(self, path: str) -> PositionMap | None:
+        uri = convert.path_to_uri(path)
+        current = self.store.current.get(uri)
+        if current is not None:
+            return current.positions
+        try:
+            return PositionMap(self.read_file(path), self.encoding)
+        except OSError:
+            return None
+
+    # --- analyses ----------------------------------------------------------------------
+
+    async def analysis(self, uri: str) -> Analysis | None:
+        """The analysis of the document's current version, compiling it if needed."""
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
+            return None
+        version = document.version
+        cached = self.store.get(uri, version)
+        if cached is not None:
+            return cached
+        key = (uri, version)
+        future = self._inflight.get(key)
+        if future is None:
+            loop = asyncio.get_running_loop()
+            text = document.source
+            path = convert.uri_to_path(uri)
+            inputs, encoding = self.compile_inputs(), self.encoding
+            future = asyncio.ensure_future(
+                loop.run_in_executor(
+                    self._compiler,
+                    analyze,
+                    uri,
+                    version,
+                    text,
+                    path,
+                    inputs,
+                    encoding,
+                    self.read_file,
+                )
+            )
+            self._inflight[key] = future
+            future.add_done_callback(lambda _f: self._inflight.pop(key, None))
+        result = await asyncio.shield(future)
+        self.store.put(result)
+        return result
+
+    async def usable(self, uri: str) -> Analysis | None:
+        """The current analysis if it parsed, else the last one that did (or None)."""
+        current = await self.analysis(uri)
+        if current is None or (not current.served and current.parsed):
+            return None
+        found = self.store.usable(uri)
+        return found if found is not None and found.served else None
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """(Re)start the debounce timer of a document; the compile runs when it fires."""
+        previous = self._timers.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        self._timers[uri] = asyncio.ensure_future(self._after(uri, delay))
+
+    async def _after(self, uri: str, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self.refresh(uri)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("analysis of %s failed", uri)
+        finally:
+            if self._timers.get(uri) is asyncio.current_task():
+                self._timers.pop(uri, None)
+
+    async def refresh(self, uri: str) -> None:
+        analysis = await self.analysis(uri)
+        if analysis is None:
+            return
+        self.publish(analysis)
+        await self._revalidate_dependents(analysis)
+
+    def publish(self, analysis: Analysis) -> None:
+        document = self.workspace.text_documents.get(analysis.uri)
+        if document is None or document.version != analysis.version:
+            return  # stale: a newer version is on its way
+        if self.pull_diagnostics:
+            return
+        items = convert.diagnostics(analysis, self.positions_for) if analysis.served else []
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=analysis.uri, diagnostics=items, version=analysis.version
+            )
+        )
+
+    async def _revalidate_dependents(self, changed: Analysis) -> None:
+        for uri in self.store.dependents(changed.path):
+            if uri == changed.uri:
+                continue
+            self.store.current.pop(uri, None)
+            self.schedule(uri, 0)
+        self._refresh_pull_clients()
+
+    def _refresh_pull_clients(self) -> None:
+        workspace = self.client_capabilities.workspace
+        diagnostics = workspace.diagnostics if workspace else None
+        if self.pull_diagnostics and diagnostics is not None and diagnostics.refresh_support:
+            self.workspace_diagnostic_refresh(None)
+
+    def revalidate_all(self) -> None:
+        self.store.invalidate_all()
+        self._disk.clear()
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri, 0)
+        self._refresh_pull_clients()
+
+    # --- settings ------------------------------------------------------------------------
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, errors = parse_settings(raw)
+        registry, registry_error = _load_registry(settings.registry)
+        if registry_error:
+            errors.append(registry_error)
+        self.settings = settings
+        self.registry = registry
+        self.history.set_location(settings.history_path)
+        if errors:
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message="Victor settings: " + "; ".join(errors) + ". Using defaults for these.",
+                )
+            )
+
+    async def pull_configuration(self) -> None:
+        workspace = self.client_capabilities.workspace
+        if not (workspace and workspace.configuration):
+            return
+        try:
+            values = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            )
+        except Exception:
+            log.warning("workspace/configuration failed", exc_info=True)
+            return
+        if values and values[0] is not None:
+            self.apply_settings(values[0])
+            self.revalidate_all()
+
+    def _history_updated(self) -> None:
+        try:
+            self.workspace_inlay_hint_refresh(None)
+        except Exception:
+            log.debug("inlay hint refresh not sent", exc_info=True)
+
+    def history_for(self, analysis: Analysis) -> dict[str, Any]:
+        return dict(self.history.get([wf.name for wf in analysis.result.workflows]))
+
+    # --- workspace files -----------------------------------------------------------------
+
+    def workspace_analyses(self) -> list[Analysis]:
+        """Open documents plus workflow files on disk under the workspace folders."""
+        found = {uri: a for uri, a in self.store.current.items() if a.served}
+        for path in self._workspace_yaml_files():
+            uri = convert.path_to_uri(path)
+            if uri in found or uri in self.workspace.text_documents:
+                continue
+            analysis = self._disk_analysis(path, uri)
+            if analysis is not None and analysis.served:
+                found[uri] = analysis
+        return list(found.values())
+
+    def _disk_analysis(self, path: str, uri: str) -> Analysis | None:
+        try:
+            mtime = os.stat(path).st_mtime
+            cached = self._disk.get(path)
+            if cached is not None and cached[0] == mtime:
+                return cached[1]
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        analysis = analyze(
+            uri, None, text, path, self.compile_inputs(), self.encoding, self.read_file
+        )
+        self._disk[path] = (mtime, analysis)
+        return analysis
+
+    def _workspace_yaml_files(self) -> Iterable[str]:
+        roots = [convert.uri_to_path(f.uri) for f in self.workspace.folders.values()]
+        if not roots and self.workspace.root_path:
+            roots = [self.workspace.root_path]
+        count = 0
+        for root in roots:
+            for directory, dirs, files in os.walk(root):
+                dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+                for name in files:
+                    if name.endswith((".yaml", ".yml")):
+                        count += 1
+                        if count > MAX_WORKSPACE_FILES:
+                            return
+                        yield os.path.join(directory, name)
+
+
+def _load_registry(modules: tuple[str, ...]) -> tuple[RegistryNames | None, str | None]:
+    if not modules:
+        return None, None
+    try:
+        from engine.registry import Registry
+
+        return Registry.from_modules(modules).names(), None
+    except Exception as exc:  # a broken user module must not take the server down
+        return None, f"could not load registry modules {', '.join(modules)}: {exc}"
+
+
+def create_server() -> VictorLanguageServer:
+    """A fresh server with every feature registered (tests and `__main__`)."""
+    ls = VictorLanguageServer()
+    _register(ls)
+    return ls
+
+
+def _register(ls: VictorLanguageServer) -> None:
+    @ls.feature(types.INITIALIZE)
+    def initialize(ls: VictorLanguageServer, params: types.InitializeParams) -> None:
+        ls.apply_settings(params.initialization_options)
+
+    @ls.feature(types.INITIALIZED)
+    async def initialized(ls: VictorLanguageServer, params: types.InitializedParams) -> None:
+        await ls.pull_configuration()
+        watch = ls.client_capabilities.workspace
+        if (
+            watch
+            and watch.did_change_watched_files
+            and watch.did_change_watched_files.dynamic_registration
+        ):
+            options = types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/*.{yaml,yml}")]
+            )
+            try:
+                await ls.client_register_capability_async(
+                    types.RegistrationParams(
+                        registrations=[
+                            types.Registration(
+                                id="victor-watch-yaml",
+                                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                register_options=options,
+                            )
+                        ]
+                    )
+                )
+            except Exception:
+                log.debug("file watching not registered", exc_info=True)
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: VictorLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and SECTION in settings:
+            ls.apply_settings(settings[SECTION])
+            ls.revalidate_all()
+        else:
+            await ls.pull_configuration()
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: VictorLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: VictorLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, ls.debounce)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: VictorLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls._disk.pop(convert.uri_to_path(params.text_document.uri), None)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: VictorLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        timer = ls._timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        ls.store.forget(uri)
+        if not ls.pull_diagnostics:
+            ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: VictorLanguageServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        for change in params.changes:
+            path = convert.uri_to_path(change.uri)
+            ls._disk.pop(path, None)
+            for uri in ls.store.dependents(path):
+                ls.store.current.pop(uri, None)
+                ls.schedule(uri, 0)
+        ls._refresh_pull_clients()
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="victor", inter_file_dependencies=True, workspace_diagnostics=True
+        ),
+    )
+    async def document_diagnostic(
+        ls: VictorLanguageServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        analysis = await ls.analysis(params.text_document.uri)
+        items = (
+            convert.diagnostics(analysis, ls.positions_for) if analysis and analysis.served else []
+        )
+        return types.RelatedFullDocumentDiagnosticReport(items=items)
+
+    @ls.feature(types.WORKSPACE_DIAGNOSTIC)
+    async def workspace_diagnostic(
+        ls: VictorLanguageServer, params: types.WorkspaceDiagnosticParams
+    ) -> types.WorkspaceDiagnosticReport:
+        for uri in list(ls.workspace.text_documents):
+            await ls.analysis(uri)
+        reports: list[types.WorkspaceDocumentDiagnosticReport] = [
+            types.WorkspaceFullDocumentDiagnosticReport(
+                uri=a.uri, version=a.version, items=convert.diagnostics(a, ls.positions_for)
+            )
+            for a in ls.workspace_analyses()
+        ]
+        return types.WorkspaceDiagnosticReport(items=reports)
+
+    @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(
+        ls: VictorLanguageServer, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol] | None:
+        analysis = await ls.usable(params.text_document.uri)
+        return convert.document_symbols(analysis) if analysis else None
+
+    @ls.feature(types.WORKSPACE_SYMBOL)
+    def workspace_symbol(
+        ls: VictorLanguageServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.WorkspaceSymbol]:
+        return convert.workspace_symbols(ls.workspace_analyses(), params.query)
+
+    @ls.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    async def folding_range(
+        ls: VictorLanguageServer, params: types.FoldingRangeParams
+    ) -> list[types.FoldingRange] | None:
+        analysis = await ls.usable(params.text_document.uri)
+        return convert.folding_ranges(analysis.root) if analysis else None
+
+    @ls.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
+    async def selection_range(
+        ls: VictorLanguageServer, params: types.SelectionRangeParams
+    ) -> list[types.SelectionRange] | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        if analysis is None or not analysis.served:
+            return None
+        return [
+            convert.selection_range(
+                analysis.root, analysis.positions, *analysis.positions.column(p)
+            )
+            for p in params.positions
+        ]
+
+    @ls.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: VictorLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        analysis = await ls.usable(params.text_document.uri)
+        return (
+            assist.hover(analysis, params.position, ls.history_for(analysis)) if analysis else None
+        )
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=[".", "{", "[", ":", " ", "-"]),
+    )
+    async def completion(
+        ls: VictorLanguageServer, params: types.CompletionParams
+    ) -> types.CompletionList | None:
+        uri = params.text_document.uri
+        analysis = await ls.usable(uri)
+        document = ls.workspace.text_documents.get(uri)
+        if analysis is None or document is None:
+            return None
+        return assist.completion(analysis, document.source, params.position, ls.registry)
+
+    @ls.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(
+        ls: VictorLanguageServer, params: types.DefinitionParams
+    ) -> list[types.Location] | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        return (
+            navigation.definition(analysis, params.position, ls.positions_for)
+            if analysis and analysis.served
+            else None
+        )
+
+    @ls.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(
+        ls: VictorLanguageServer, params: types.ReferenceParams
+    ) -> list[types.Location] | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        if analysis is None or not analysis.served:
+            return None
+        return navigation.references(analysis, params.position, params.context.include_declaration)
+
+    @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    async def document_highlight(
+        ls: VictorLanguageServer, params: types.DocumentHighlightParams
+    ) -> list[types.DocumentHighlight] | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        return (
+            navigation.highlights(analysis, params.position)
+            if analysis and analysis.served
+            else None
+        )
+
+    @ls.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(
+        ls: VictorLanguageServer, params: types.PrepareRenameParams
+    ) -> types.PrepareRenamePlaceholder | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        if analysis is None or not analysis.served:
+            return None
+        try:
+            return navigation.prepare_rename(analysis, params.position)
+        except ValueError as exc:
+            raise RequestFailed(str(exc)) from None
+
+    @ls.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename(
+        ls: VictorLanguageServer, params: types.RenameParams
+    ) -> types.WorkspaceEdit | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        if analysis is None or not analysis.served:
+            return None
+        try:
+            return navigation.rename(analysis, params.position, params.new_name)
+        except ValueError as exc:
+            raise RequestFailed(str(exc)) from None
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract]
+        ),
+    )
+    async def code_action(
+        ls: VictorLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        return (
+            assist.code_actions(analysis, params, ls.positions_for)
+            if analysis and analysis.served
+            else None
+        )
+
+    @ls.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(
+        ls: VictorLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens] | None:
+        analysis = await ls.usable(params.text_document.uri)
+        return assist.code_lenses(analysis) if analysis else None
+
+    @ls.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+    async def inlay_hint(
+        ls: VictorLanguageServer, params: types.InlayHintParams
+    ) -> list[types.InlayHint] | None:
+        analysis = await ls.analysis(params.text_document.uri)
+        if analysis is None or not analysis.served:
+            return None
+        return assist.inlay_hints(analysis, params.range, ls.history_for(analysis))
