@@ -303,9 +303,16 @@ def node_fields(node_type: str) -> Mapping[str, FieldSpec]:
 
     Unknown types get an empty mapping (report the bad `type` itself first).
     """
-    if node_type not in node_types():
-        return MappingProxyType({})
-    return _tables()[node_type]
+    return _node_tables().get(node_type, _EMPTY)
+
+
+_EMPTY: Mapping[str, FieldSpec] = MappingProxyType({})
+
+
+@cache
+def _node_tables() -> Mapping[str, Mapping[str, FieldSpec]]:
+    tables = _tables()
+    return MappingProxyType({t: tables[t] for t in node_types()})
 
 
 def workflow_fields() -> Mapping[str, FieldSpec]:
@@ -383,22 +390,32 @@ def suggest_key(key: str, candidates: Iterable[str]) -> str | None:
 
 # ----------------------------------------------------------------------------- value checks
 
+_EXACT_TYPE_NAMES: Mapping[type, str] = MappingProxyType(
+    {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        tuple: "array",
+        dict: "object",
+        type(None): "null",
+    }
+)
 _PY_TYPE_NAMES: tuple[tuple[type, str], ...] = (
-    (bool, "boolean"),
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (list, "array"),
-    (tuple, "array"),
-    (dict, "object"),
-    (type(None), "null"),
+    *_EXACT_TYPE_NAMES.items(),
     # YAML timestamps (`start_date: 2025-01-01`) load as dates; they are strings in JSON.
     (datetime.date, "string"),
 )
+_CONTAINERS = frozenset({"array", "object"})
+_NUMBERS = frozenset({"integer", "number"})
 
 
 def json_type_of(value: Any) -> str:
     """The JSON type name of a loaded YAML value (`object` for any mapping)."""
+    exact = _EXACT_TYPE_NAMES.get(type(value))
+    if exact is not None:
+        return exact
     for py_type, name in _PY_TYPE_NAMES:
         if isinstance(value, py_type):
             return name
@@ -423,55 +440,63 @@ def _one_of(values: tuple[Any, ...]) -> str:
 
 
 def _in_enum(value: Any, enum: tuple[Any, ...]) -> bool:
+    if value not in enum:
+        return False
     # `True == 1` in Python; an enum of strings must not accept booleans or numbers.
-    return any(value == option and type(value) is type(option) for option in enum)
+    return any(type(value) is type(option) and value == option for option in enum)
 
 
 def check_value(spec: FieldSpec, value: Any) -> str | None:
     """None when `value` fits `spec`, else a short message for the user.
 
     Examples: "expected integer, got string", "must be one of a, b (got c)".
-    Cross-field rules (`none` mixed with other constraints, reachability, ...)
-    belong to the compiler.
+    Only the value itself is checked: the keys inside a section value
+    (`retry_policy`, `llm_config`, ...) are checked against `section_fields`,
+    and cross-field rules (`none` mixed with other constraints, reachability,
+    ...) belong to the compiler.
     """
     actual = json_type_of(value)
-    if spec.json_types and not _matches_type(value, actual, spec.json_types):
-        return f"expected {' or '.join(spec.json_types)}, got {actual}"
-    if (
-        spec.enum is not None
-        and actual not in ("array", "object")
-        and not _in_enum(value, spec.enum)
-    ):
+    types = spec.json_types
+    if types and actual not in types and not _matches_type(value, actual, types):
+        return f"expected {' or '.join(types)}, got {actual}"
+    if spec.enum is not None and actual not in _CONTAINERS and not _in_enum(value, spec.enum):
         return f"must be one of {_one_of(spec.enum)} (got {value})"
-    if actual in ("integer", "number"):
+    if actual == "string":
+        if spec.min_length and len(str(value)) < spec.min_length:
+            return "must not be empty"
+    elif actual in _NUMBERS:
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g} (got {value})"
         if spec.maximum is not None and value > spec.maximum:
             return f"must be at most {spec.maximum:g} (got {value})"
-    if actual in ("array", "object") and spec.min_items and len(value) < spec.min_items:
-        return "must not be empty"
-    if actual == "string" and spec.min_length and len(str(value)) < spec.min_length:
-        return "must not be empty"
-    if actual == "array":
-        return _check_items(spec, value)
-    if actual == "object" and spec.value_types:
-        return _check_map_values(spec.value_types, value)
+    elif actual in _CONTAINERS:
+        if spec.min_items and len(value) < spec.min_items:
+            return "must not be empty"
+        if actual == "array":
+            return _check_items(spec, value)
+        if spec.value_types:
+            return _check_map_values(spec.value_types, value)
     return None
 
 
 def _check_map_values(allowed: tuple[str, ...], mapping: Mapping[Any, Any]) -> str | None:
     for key, item in mapping.items():
         item_type = json_type_of(item)
-        if not _matches_type(item, item_type, allowed):
+        if item_type not in allowed and not _matches_type(item, item_type, allowed):
             return f"value of {key!r}: expected {' or '.join(allowed)}, got {item_type}"
     return None
 
 
 def _check_items(spec: FieldSpec, items: Iterable[Any]) -> str | None:
+    item_types = spec.item_types
+    item_enum = spec.item_enum
+    if not item_types and item_enum is None:
+        return None
     for position, item in enumerate(items, start=1):
         item_type = json_type_of(item)
-        if spec.item_types and not _matches_type(item, item_type, spec.item_types):
-            return f"item {position}: expected {' or '.join(spec.item_types)}, got {item_type}"
-        if spec.item_enum is not None and not _in_enum(item, spec.item_enum):
-            return f"item {position} must be one of {_one_of(spec.item_enum)} (got {item})"
+        if item_types and not _matches_type(item, item_type, item_types):
+            expected = " or ".join(item_types)
+            return f"item {position}: expected {expected}, got {item_type}"
+        if item_enum is not None and not _in_enum(item, item_enum):
+            return f"item {position} must be one of {_one_of(item_enum)} (got {item})"
     return None
