@@ -17,8 +17,11 @@ from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
 
 
 def branch_key_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """Same rule as `engine.expressions.branch_key` (bools -> "true"/"false")."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
     if value is None:
         return "none"
     return str(value)
