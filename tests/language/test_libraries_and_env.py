@@ -233,7 +233,8 @@ def test_unified_compiler_raises_one_error_listing_problems(tmp_path: Path) -> N
     wf = _write(
         tmp_path,
         "wf.yaml",
-        "workflows:\n  w:\n    nodes:\n      - id: a\n        next: [ghost]\n  v:\n    nodes:\n      - id: b\n",
+        "workflows:\n  w:\n    nodes:\n      - id: a\n        next: [ghost]\n"
+        "  v:\n    nodes:\n      - id: b\n",
     )
     compiler = UnifiedWorkflowCompiler()
     with pytest.raises(WorkflowCompileError) as caught:
