@@ -160,26 +160,27 @@ def parse(text: str, mode: Mode) -> Parsed:
         )
     lines = _NEWLINE.split(text)
     attempts = _attempts(text, lines, mode)
-    first_failure: ExpressionSyntaxError | None = None
+    # The last attempt is the adapted text (parenthesised or dedented): its error is
+    # the meaningful one, since the raw text could not parse for layout reasons.
+    failure: ExpressionSyntaxError | None = None
     for parsed_text, shift in attempts:
         positions = Positions(parsed_text, shift, text)
         try:
             tree = ast.parse(parsed_text, mode="eval" if mode == "expression" else "exec")
         except SyntaxError as error:
-            if first_failure is None:
-                first_failure = _syntax_failure(error, positions)
+            failure = _syntax_failure(error, positions)
             continue
         except (RecursionError, MemoryError):
-            first_failure = first_failure or ExpressionSyntaxError(
+            failure = ExpressionSyntaxError(
                 "the text is nested too deeply to parse", (0, 0, 0, 0), construct="nesting"
             )
             continue
         except ValueError as error:
-            first_failure = first_failure or ExpressionSyntaxError(f"cannot parse: {error}")
+            failure = ExpressionSyntaxError(f"cannot parse: {error}")
             continue
         return Parsed(tree, positions, tuple(_Checker(positions, mode).check(tree)))
-    assert first_failure is not None
-    raise first_failure
+    assert failure is not None
+    raise failure
 
 
 def _attempts(text: str, lines: list[str], mode: Mode) -> list[tuple[str, list[int]]]:
@@ -193,7 +194,7 @@ def _attempts(text: str, lines: list[str], mode: Mode) -> list[tuple[str, list[i
         dedented = textwrap.dedent(text)
         if dedented != text:
             indent = _common_indent(lines)
-            attempts.append((dedented, [indent] * len(lines)))
+            attempts = [(dedented, [indent] * len(lines))]
     return attempts
 
 
