@@ -452,8 +452,11 @@ class WorkflowTracer:
     def set_workflow(self, workflow: Workflow) -> None:
         """Draw this workflow's graph in exports (otherwise it is guessed from the run)."""
         self._graph = graph_of_workflow(workflow)
-        if self._current is not None:
-            self._current = replace(self._current, graph=self._graph)
+        with self._lock:
+            if self._current is not None:
+                self._current = replace(self._current, graph=self._graph)
+            elif self._history and self._history[-1].workflow_name == workflow.name:
+                self._history[-1] = replace(self._history[-1], graph=self._graph)
 
     # -- hook ------------------------------------------------------------------------------
     def on_node_complete(self, node_record: NodeTraceRecord) -> None:
