@@ -14,8 +14,6 @@ from engine.execution_engine import WorkflowExecutor
 from engine.hitl import AnswersResponder
 from tests.executor.helpers import Events, compile_one, registry
 
-pytestmark = pytest.mark.asyncio
-
 
 async def test_agent_goal_templates_and_victor_result_shape() -> None:
     wf = compile_one(
