@@ -1072,7 +1072,10 @@ class _Recorder:
         started = trace.start_time if trace is not None else event.timestamp
         duration = event.duration_seconds or max(event.timestamp - started, 0.0)
         final_state = dict(event.state) if event.state is not None else None
-        outputs = event.outputs if event.outputs is not None else final_state
+        outputs = event.outputs
+        if outputs is None and final_state is not None:
+            # Internal keys (`_node_results`, `_execution_id`, ...) are not outputs.
+            outputs = {k: v for k, v in final_state.items() if not str(k).startswith("_")}
         with self._db.write() as cursor:
             cursor.execute(
                 "UPDATE executions SET status = ?, success = ?, ended_at = ?,"
