@@ -484,6 +484,7 @@ class _NodeBlock:
     keys: frozenset[str]
 
 
+_COMMENT = re.compile(r"(^|\s+)#.*$")
 _ITEM_START = re.compile(r"^(?P<indent>\s*)-\s+(?P<rest>.*)$")
 _SIMPLE_KEY = re.compile(
     r"^(?P<indent>\s*)(?:-\s+)?[\"']?(?P<key>[\w$-]+)[\"']?\s*:(?:\s+(?P<value>.*))?$"
@@ -547,7 +548,8 @@ def _enclosing_node(
             continue
         match = _SIMPLE_KEY.match(text)
         if match is not None and not text.lstrip().startswith("-"):
-            keys[match.group("key")] = (match.group("value") or "").strip().strip("\"'")
+            value = _COMMENT.sub("", match.group("value") or "")
+            keys[match.group("key")] = value.strip().strip("\"'")
     try:
         node_type = NodeType(keys.get("type", "agent"))
     except ValueError:
