@@ -142,7 +142,10 @@ def _raise_first(parsed: Parsed) -> None:
         raise ExpressionSyntaxError(
             f"'{error.construct}' cannot run: it is outside the workflow expression language; "
             f"{SUGGESTION}",
-            error.span, construct=error.construct, unsupported=True)
+            error.span,
+            construct=error.construct,
+            unsupported=True,
+        )
     raise error
 
 
@@ -221,7 +224,9 @@ def _check(text: str, mode: Mode, functions: Iterable[str] | None) -> list[Expre
     except Exception as error:  # never raise from validation
         return [ExpressionIssue.from_error(ExpressionSyntaxError(f"cannot parse: {error}"))]
     issues = [ExpressionIssue.from_error(error) for error in parsed.issues]
-    if not issues:
+    if mode == "transform":
+        issues.extend(_statements_without_effect(parsed))
+    if not parsed.issues:
         try:
             (_build_expression if mode == "expression" else _build_transform)(text, None)
         except ExpressionSyntaxError as error:
@@ -234,16 +239,44 @@ def _check(text: str, mode: Mode, functions: Iterable[str] | None) -> list[Expre
     return issues
 
 
+def _statements_without_effect(parsed: Parsed) -> list[ExpressionIssue]:
+    """Lines such as `merge_results` alone: Victor ignored them, and so does a run."""
+    body = getattr(parsed.tree, "body", [])
+    if len(body) < 2:
+        return []  # a lone name is a registered transform's name, checked by the caller
+    found = []
+    for statement in body:
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if value is not None and not isinstance(value, ast.Call | ast.Constant):
+            found.append(
+                ExpressionIssue.from_error(
+                    ExpressionSyntaxError(
+                        "this line has no effect: assign it (key = ...) or call a function",
+                        parsed.positions.span(statement),
+                        construct="no effect",
+                        unsupported=True,
+                    )
+                )
+            )
+    return found
+
+
 def _unknown_functions(parsed: Parsed, known: set[str]) -> list[ExpressionIssue]:
     found = []
     for node in ast.walk(parsed.tree):
         func = node.func if isinstance(node, ast.Call) else None
         if isinstance(func, ast.Name) and func.id not in known:
-            found.append(ExpressionIssue.from_error(ExpressionSyntaxError(
-                f"unknown function '{func.id}': it is not built in and no transform "
-                "function of that name is registered",
-                parsed.positions.span(func), construct="unknown function",
-                unsupported=True)))
+            found.append(
+                ExpressionIssue.from_error(
+                    ExpressionSyntaxError(
+                        f"unknown function '{func.id}': it is not built in and no transform "
+                        "function of that name is registered",
+                        parsed.positions.span(func),
+                        construct="unknown function",
+                        unsupported=True,
+                    )
+                )
+            )
     return sorted(found, key=lambda issue: (issue.line, issue.column))
 
 

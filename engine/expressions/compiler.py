@@ -252,21 +252,26 @@ class ExpressionCompiler:
                     e.note(f"'{owner}' is null, so `{owner}[...]` reads as null", span)
                 return None
             if not isinstance(obj, list | tuple | str):
-                raise fail(node, TypeError(
-                    f"'{owner}' is a {type_name(obj)}; it cannot be indexed"))
+                raise fail(
+                    node, TypeError(f"'{owner}' is a {type_name(obj)}; it cannot be indexed")
+                )
             try:
                 return obj[key]
             except IndexError:
-                raise fail(node, IndexError(
-                    f"index {key} is out of range ('{owner}' has {len(obj)} items)")) from None
+                raise fail(
+                    node,
+                    IndexError(f"index {key} is out of range ('{owner}' has {len(obj)} items)"),
+                ) from None
             except Exception as error:
                 raise fail(node, error) from error
 
         return read
 
     def _Slice(self, node: ast.Slice, bound: frozenset[str]) -> Fn:
-        parts = [None if part is None else self.expr(part, bound)
-                 for part in (node.lower, node.upper, node.step)]
+        parts = [
+            None if part is None else self.expr(part, bound)
+            for part in (node.lower, node.upper, node.step)
+        ]
         lower, upper, step = parts
         return lambda s, e: slice(
             lower(s, e) if lower else None,
@@ -280,8 +285,8 @@ class ExpressionCompiler:
         if len(values) == 2:
             first, second = values
             if isinstance(node.op, ast.And):
-                return lambda s, e: (second(s, e) if (v := first(s, e)) else v)
-            return lambda s, e: (v if (v := first(s, e)) else second(s, e))
+                return lambda s, e: second(s, e) if (v := first(s, e)) else v
+            return lambda s, e: v if (v := first(s, e)) else second(s, e)
         is_and = isinstance(node.op, ast.And)
 
         def chain(s: Any, e: Env | None) -> Any:
@@ -299,7 +304,9 @@ class ExpressionCompiler:
         if isinstance(node.op, ast.Not):
             return lambda s, e: not operand(s, e)
         unary_ops: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-            ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert
+            ast.USub: operator.neg,
+            ast.UAdd: operator.pos,
+            ast.Invert: operator.invert,
         }
         op = unary_ops[type(node.op)]
         fail = self.failure
@@ -329,7 +336,8 @@ class ExpressionCompiler:
                 if a is None or b is None:
                     reason = TypeError(
                         f"cannot apply {symbol} to {type_name(a)} and {type_name(b)} "
-                        "(null means the key is missing)")
+                        "(null means the key is missing)"
+                    )
                 raise fail(node, reason) from error
 
         return binary
@@ -341,8 +349,10 @@ class ExpressionCompiler:
         return lambda s, e: body(s, e) if test(s, e) else orelse(s, e)
 
     def _Compare(self, node: ast.Compare, bound: frozenset[str]) -> Fn:
-        steps = [self._comparison(node, op, right, bound)
-                 for op, right in zip(node.ops, node.comparators, strict=True)]
+        steps = [
+            self._comparison(node, op, right, bound)
+            for op, right in zip(node.ops, node.comparators, strict=True)
+        ]
         first = self.expr(node.left, bound)
         if len(steps) == 1:
             compare = steps[0]
@@ -379,8 +389,9 @@ class ExpressionCompiler:
                 try:
                     return op(a, b), b
                 except TypeError as error:
-                    raise fail(node, TypeError(
-                        f"cannot compare {type_name(a)} {symbol} {type_name(b)}")) from error
+                    raise fail(
+                        node, TypeError(f"cannot compare {type_name(a)} {symbol} {type_name(b)}")
+                    ) from error
 
             return ordering
         if type(op_node) in _EQUALITY:
@@ -400,8 +411,9 @@ class ExpressionCompiler:
             try:
                 return (a not in b) if negate else (a in b), b
             except TypeError as error:
-                raise fail(node, TypeError(
-                    f"cannot test {type_name(a)} in {type_name(b)}")) from error
+                raise fail(
+                    node, TypeError(f"cannot test {type_name(a)} in {type_name(b)}")
+                ) from error
 
         return membership
 
@@ -411,9 +423,14 @@ class ExpressionCompiler:
         if not any(isinstance(element, ast.Starred) for element in elements):
             fns = [self.expr(element, bound) for element in elements]
             return lambda s, e: [fn(s, e) for fn in fns]
-        parts = [(isinstance(el, ast.Starred),
-                  self.expr(el.value if isinstance(el, ast.Starred) else el, bound), el)
-                 for el in elements]
+        parts = [
+            (
+                isinstance(el, ast.Starred),
+                self.expr(el.value if isinstance(el, ast.Starred) else el, bound),
+                el,
+            )
+            for el in elements
+        ]
         fail = self.failure
 
         def build(s: Any, e: Env | None) -> list[Any]:
@@ -453,8 +470,10 @@ class ExpressionCompiler:
         return make
 
     def _Dict(self, node: ast.Dict, bound: frozenset[str]) -> Fn:
-        entries = [(None if key is None else self.expr(key, bound), self.expr(value, bound))
-                   for key, value in zip(node.keys, node.values, strict=True)]
+        entries = [
+            (None if key is None else self.expr(key, bound), self.expr(value, bound))
+            for key, value in zip(node.keys, node.values, strict=True)
+        ]
         fail = self.failure
 
         def make(s: Any, e: Env | None) -> dict[Any, Any]:
@@ -572,8 +591,9 @@ class ExpressionCompiler:
 
     def iterable(self, node: ast.expr, value: Any) -> Any:
         if value is None:
-            raise self.failure(node, TypeError(
-                f"cannot loop over null (`{self.text(node)}` is missing)"))
+            raise self.failure(
+                node, TypeError(f"cannot loop over null (`{self.text(node)}` is missing)")
+            )
         if isinstance(value, Mapping):
             return list(value.keys())
         if isinstance(value, list | tuple | str | range | set | frozenset):
@@ -595,11 +615,13 @@ class ExpressionCompiler:
             try:
                 values = tuple(item)
             except TypeError as error:
-                raise fail(target, TypeError(
-                    f"cannot unpack a {type_name(item)} into {len(names)} names")) from error
+                raise fail(
+                    target, TypeError(f"cannot unpack a {type_name(item)} into {len(names)} names")
+                ) from error
             if len(values) != len(names):
-                raise fail(target, ValueError(
-                    f"expected {len(names)} values to unpack, got {len(values)}"))
+                raise fail(
+                    target, ValueError(f"expected {len(names)} values to unpack, got {len(values)}")
+                )
             for name, value in zip(names, values, strict=True):
                 locals_[name] = value
 
@@ -629,8 +651,10 @@ class ExpressionCompiler:
         function = self.functions.get(name)
         fail = self.failure
         if function is None:
-            message = (f"unknown function '{name}': it is not built in and was not registered; "
-                       "register it as a transform function")
+            message = (
+                f"unknown function '{name}': it is not built in and was not registered; "
+                "register it as a transform function"
+            )
             span = self.span(func)
 
             def unknown(s: Any, e: Env | None) -> Any:
@@ -690,7 +714,9 @@ class ExpressionCompiler:
     def mutation(self, node: ast.Call, func: ast.Attribute, bound: frozenset[str]) -> Fn:
         raise ExpressionRuntimeError(
             f".{func.attr}() changes a value in place; only transforms may do that",
-            self.span(func), construct=f".{func.attr}()")
+            self.span(func),
+            construct=f".{func.attr}()",
+        )
 
 
 def binding_names(target: ast.expr) -> list[str]:

@@ -20,9 +20,7 @@ NO_SPAN: Span = (0, 0, 0, 0)
 class ExpressionError(Exception):
     """Base of every error the expression language raises on user input."""
 
-    def __init__(
-        self, message: str, span: Span = NO_SPAN, *, construct: str | None = None
-    ) -> None:
+    def __init__(self, message: str, span: Span = NO_SPAN, *, construct: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line, self.column, self.end_line, self.end_column = span

@@ -114,7 +114,7 @@ def _sorted(values: Iterable[Any], key: str | None = None, reverse: bool = False
     if key is None:
         return sorted(values, reverse=bool(reverse))
     if not isinstance(key, str):
-        raise TypeError("sorted(key=...) takes the name of a key, such as key=\"score\"")
+        raise TypeError('sorted(key=...) takes the name of a key, such as key="score"')
 
     def by_key(item: Any) -> Any:
         return item.get(key) if isinstance(item, Mapping) else item
@@ -161,7 +161,28 @@ def _int(value: Any = 0, base: int | None = None) -> int:
 
 
 def _round(value: Any, digits: int | None = None) -> Any:
-    return round(value) if digits is None else round(value, digits)
+    if digits is None:
+        return round(value)
+    if not isinstance(digits, int) or abs(digits) > 100:
+        raise LimitExceeded("round() takes at most 100 digits")
+    return round(value, digits)
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    """min()/max() where `key` names a dict key (functions cannot be passed)."""
+
+    def choose(*values: Any, key: str | None = None, **options: Any) -> Any:
+        if key is None:
+            return pick(*values, **options)
+        if not isinstance(key, str):
+            raise TypeError(f"{pick.__name__}(key=...) takes the name of a key, such as 'score'")
+
+        def by_key(item: Any) -> Any:
+            return item.get(key) if isinstance(item, Mapping) else item
+
+        return pick(*values, key=by_key, **options)
+
+    return choose
 
 
 def _keys(value: Mapping[Any, Any]) -> list[Any]:
@@ -180,8 +201,8 @@ def _size(value: Any) -> int:
 BUILTIN_FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType(
     {
         "len": _len,
-        "min": min,
-        "max": max,
+        "min": _extreme(min),
+        "max": _extreme(max),
         "sum": _sum,
         "sorted": _sorted,
         "reversed": _reversed,

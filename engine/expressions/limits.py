@@ -91,7 +91,10 @@ def add(left: Any, right: Any) -> Any:
             raise LimitExceeded(
                 f"concatenation would produce {size:,} items (limit {MAX_SEQUENCE:,})"
             )
-    return left + right
+    result = left + right
+    if type(result) is int and result.bit_length() > MAX_INT_BITS:
+        raise LimitExceeded(f"sum exceeds {MAX_INT_BITS} bits")
+    return result
 
 
 def power(base: Any, exponent: Any) -> Any:

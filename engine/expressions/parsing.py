@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -65,7 +66,13 @@ _EXPRESSION_NODES: tuple[type[ast.AST], ...] = (
     ast.FormattedValue, ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop,
 )  # fmt: skip
 _STATEMENT_NODES: tuple[type[ast.AST], ...] = (
-    ast.Module, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.Expr, ast.Pass,
+    ast.Module,
+    ast.Assign,
+    ast.AugAssign,
+    ast.If,
+    ast.For,
+    ast.Expr,
+    ast.Pass,
 )
 
 SUGGESTION = "move this logic into a registered transform function (a Python callable)"
@@ -111,8 +118,8 @@ class Positions:
         line, column, end_line, end_column = span
         line = min(max(line, 0), last)
         end_line = min(max(end_line, line), last)
-        column = min(column, len(self._text_lines[line]))
-        end_column = min(end_column, len(self._text_lines[end_line]))
+        column = min(max(column, 0), len(self._text_lines[line]))
+        end_column = min(max(end_column, 0), len(self._text_lines[end_line]))
         if (end_line, end_column) < (line, column):
             end_line, end_column = line, column
         return (line, column, end_line, end_column)
@@ -166,7 +173,10 @@ def parse(text: str, mode: Mode) -> Parsed:
     for parsed_text, shift in attempts:
         positions = Positions(parsed_text, shift, text)
         try:
-            tree = ast.parse(parsed_text, mode="eval" if mode == "expression" else "exec")
+            with warnings.catch_warnings():
+                # e.g. "invalid escape sequence": not the user's concern at this level
+                warnings.simplefilter("ignore")
+                tree = ast.parse(parsed_text, mode="eval" if mode == "expression" else "exec")
         except SyntaxError as error:
             failure = _syntax_failure(error, positions)
             continue
@@ -246,11 +256,16 @@ class _Checker:
 
     def _check_node(self, node: ast.AST) -> None:
         if isinstance(node, ast.Name) and _is_dunder(node.id):
-            self._fatal(node, f"name '{node.id}' is not allowed (names with __ are private)",
-                        "dunder name")
+            self._fatal(
+                node, f"name '{node.id}' is not allowed (names with __ are private)", "dunder name"
+            )
         elif isinstance(node, ast.Attribute) and _is_dunder(node.attr):
-            self._fatal(node, f"'.{node.attr}' is not allowed: only keys of a mapping and a few "
-                        "methods can be read", "dunder attribute")
+            self._fatal(
+                node,
+                f"'.{node.attr}' is not allowed: only keys of a mapping and a few "
+                "methods can be read",
+                "dunder attribute",
+            )
         elif isinstance(node, ast.Call):
             self._check_call(node)
         elif isinstance(node, ast.Starred) and not isinstance(node.ctx, ast.Load):
@@ -279,15 +294,25 @@ class _Checker:
         if isinstance(func, ast.Attribute) and not _is_dunder(func.attr):
             if func.attr in MUTATING_METHODS:
                 if self.mode != "transform":
-                    self._unsupported(func, f".{func.attr}() changes a value in place; "
-                                      "only transforms may do that", f".{func.attr}()")
+                    self._unsupported(
+                        func,
+                        f".{func.attr}() changes a value in place; only transforms may do that",
+                        f".{func.attr}()",
+                    )
                 elif _path_root(func.value) is None:
-                    self._unsupported(func, f".{func.attr}() needs a state key or a path to one, "
-                                      "such as items.append(x)", f".{func.attr}()")
+                    self._unsupported(
+                        func,
+                        f".{func.attr}() needs a state key or a path to one, "
+                        "such as items.append(x)",
+                        f".{func.attr}()",
+                    )
             elif func.attr not in ALL_METHODS:
                 allowed = ", ".join(sorted(ALL_METHODS))
-                self._unsupported(func, f"method .{func.attr}() is not available "
-                                  f"(allowed methods: {allowed})", f".{func.attr}()")
+                self._unsupported(
+                    func,
+                    f"method .{func.attr}() is not available (allowed methods: {allowed})",
+                    f".{func.attr}()",
+                )
             return
         if not isinstance(func, ast.Attribute):
             self._unsupported(func, "only named functions and methods can be called", "call")
@@ -296,36 +321,48 @@ class _Checker:
         names = target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
         for name in names:
             if not isinstance(name, ast.Name):
-                self._unsupported(name, f"a {what} must be a name or a tuple of names",
-                                  "complex loop target")
+                self._unsupported(
+                    name, f"a {what} must be a name or a tuple of names", "complex loop target"
+                )
 
     def _check_target(self, target: ast.expr, *, allow_tuple: bool) -> None:
         if isinstance(target, ast.Tuple | ast.List) and allow_tuple:
             for element in target.elts:
                 if not isinstance(element, ast.Name):
-                    self._unsupported(element, "tuple assignment needs plain names",
-                                      "complex assignment")
+                    self._unsupported(
+                        element, "tuple assignment needs plain names", "complex assignment"
+                    )
             return
         if isinstance(target, ast.Name):
             return
         root = _path_root(target)
         if root is None:
-            self._unsupported(target, "assignment target must be a state key or a path such "
-                              "as user.name or items[0]", "complex assignment")
+            self._unsupported(
+                target,
+                "assignment target must be a state key or a path such as user.name or items[0]",
+                "complex assignment",
+            )
         elif root == STATE_NAME:
-            self._unsupported(target, "assign to a key directly (x = ...) rather than through "
-                              "ctx", "assignment to ctx")
+            self._unsupported(
+                target,
+                "assign to a key directly (x = ...) rather than through ctx",
+                "assignment to ctx",
+            )
 
     def _unsupported(self, node: ast.AST, message: str, construct: str | None = None) -> None:
         if construct is None:
             construct = message
             message = f"'{message}' is not supported in workflow expressions; {SUGGESTION}"
-        self.issues.append(ExpressionSyntaxError(
-            message, self.positions.span(node), construct=construct, unsupported=True))
+        self.issues.append(
+            ExpressionSyntaxError(
+                message, self.positions.span(node), construct=construct, unsupported=True
+            )
+        )
 
     def _fatal(self, node: ast.AST, message: str, construct: str) -> None:
         self.issues.append(
-            ExpressionSyntaxError(message, self.positions.span(node), construct=construct))
+            ExpressionSyntaxError(message, self.positions.span(node), construct=construct)
+        )
 
 
 def _is_dunder(name: str) -> bool:

@@ -109,7 +109,8 @@ def _step(value: Any, part: str | int, done: Path) -> Any:
             return value[part]
         except IndexError:
             raise PathIndexError(
-                f"index {part} is out of range: {where} has {len(value)} items") from None
+                f"index {part} is out of range: {where} has {len(value)} items"
+            ) from None
     kind = "null" if value is None else type(value).__name__
     raise PathKeyError(f"{where} is a {kind}; it has no key {part!r}")
 
@@ -146,7 +147,8 @@ def _with(container: Any, parts: Path, index: int, value: Any) -> Any:
             raise PathKeyError(f"{where} is a list; use an index such as [0], not {part!r}")
         if not -len(container) <= part < len(container):
             raise PathIndexError(
-                f"index {part} is out of range: {where} has {len(container)} items")
+                f"index {part} is out of range: {where} has {len(container)} items"
+            )
         items = list(container)
         items[part] = value if last else _with(container[part], parts, index + 1, value)
         return items if isinstance(container, list) else tuple(items)

@@ -135,7 +135,8 @@ class ReferenceCollector:
             self.expr(keyword.value, bound)
 
     def _comprehension(
-        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
+        self,
+        node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
         bound: frozenset[str],
     ) -> None:
         inner = bound
@@ -193,8 +194,12 @@ def _constant_key(link: ast.Attribute | ast.Subscript) -> str | int | None:
         if isinstance(key.value, bool):
             return None
         return key.value
-    if (isinstance(key, ast.UnaryOp) and isinstance(key.op, ast.USub)
-            and isinstance(key.operand, ast.Constant) and isinstance(key.operand.value, int)):
+    if (
+        isinstance(key, ast.UnaryOp)
+        and isinstance(key.op, ast.USub)
+        and isinstance(key.operand, ast.Constant)
+        and isinstance(key.operand.value, int)
+    ):
         return -key.operand.value
     return None
 

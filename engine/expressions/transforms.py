@@ -83,8 +83,11 @@ class TransformCompiler(ExpressionCompiler):
         if isinstance(target, ast.Name):
             return self._store_name(target)
         if isinstance(target, ast.Tuple | ast.List):
-            names = [self._store_name(element) for element in target.elts
-                     if isinstance(element, ast.Name)]
+            names = [
+                self._store_name(element)
+                for element in target.elts
+                if isinstance(element, ast.Name)
+            ]
             fail = self.failure
 
             def unpack(s: dict[str, Any], e: Env, value: Any) -> None:
@@ -93,8 +96,10 @@ class TransformCompiler(ExpressionCompiler):
                 except TypeError as error:
                     raise fail(target, TypeError(f"cannot unpack a {type_name(value)}")) from error
                 if len(values) != len(names):
-                    raise fail(target, ValueError(
-                        f"expected {len(names)} values to unpack, got {len(values)}"))
+                    raise fail(
+                        target,
+                        ValueError(f"expected {len(names)} values to unpack, got {len(values)}"),
+                    )
                 for store, item in zip(names, values, strict=True):
                     store(s, e, item)
 
@@ -119,7 +124,9 @@ class TransformCompiler(ExpressionCompiler):
         if name in self.locals:
             raise ExpressionSyntaxError(
                 f"'{name}' is a loop variable here; assign to another name to write the state",
-                self.span(target), construct="loop variable assignment")
+                self.span(target),
+                construct="loop variable assignment",
+            )
 
         def store(s: dict[str, Any], e: Env, value: Any) -> None:
             s[name] = value
@@ -141,7 +148,8 @@ class TransformCompiler(ExpressionCompiler):
                 if current is None or operand is None:
                     reason = TypeError(
                         f"cannot apply {symbol}= to {type_name(current)} and "
-                        f"{type_name(operand)} (null means the key is missing)")
+                        f"{type_name(operand)} (null means the key is missing)"
+                    )
                 raise fail(node, reason) from error
 
         if isinstance(target, ast.Name):
@@ -232,8 +240,10 @@ class TransformCompiler(ExpressionCompiler):
         if node.id in self.locals:
             raise ExpressionSyntaxError(
                 f"'{node.id}' is a loop variable; changing it would not change the state. "
-                "Build a new value and assign it to a state key", self.span(node),
-                construct="loop variable mutation")
+                "Build a new value and assign it to a state key",
+                self.span(node),
+                construct="loop variable mutation",
+            )
         steps.reverse()
         return node.id, steps
 
@@ -248,17 +258,20 @@ class TransformCompiler(ExpressionCompiler):
             value = s.get(root)
             if value is None and not create:
                 raise ExpressionRuntimeError(
-                    f"'{root}' is not set; assign it first (for example {root} = [])", root_span)
+                    f"'{root}' is not set; assign it first (for example {root} = [])", root_span
+                )
             container = _own(e, value, root, root_span)
             if container is not value:
                 s[root] = container
             e.written[root] = None
             for key_fn, step_node in steps:
                 key = key_fn(s, e)
-                child = _child(container, key, positions.segment(step_node),
-                               positions.span(step_node))
-                owned_child = _own(e, child, positions.segment(step_node),
-                                   positions.span(step_node))
+                child = _child(
+                    container, key, positions.segment(step_node), positions.span(step_node)
+                )
+                owned_child = _own(
+                    e, child, positions.segment(step_node), positions.span(step_node)
+                )
                 if owned_child is not child:
                     container[key] = owned_child
                 container = owned_child
@@ -295,7 +308,8 @@ def _own(e: Env, value: Any, what: str, span: Span) -> Any:
     else:
         raise ExpressionRuntimeError(
             f"`{what}` is a {type_name(value)}; only lists and mappings can be changed in place",
-            span)
+            span,
+        )
     e.owned[id(copy)] = copy
     return copy
 
@@ -310,5 +324,7 @@ def loop_variables(tree: ast.AST) -> frozenset[str]:
 
 
 def _position(node: ast.AST) -> dict[str, int]:
-    return {attr: getattr(node, attr) for attr in
-            ("lineno", "col_offset", "end_lineno", "end_col_offset")}
+    return {
+        attr: getattr(node, attr)
+        for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset")
+    }

@@ -66,17 +66,41 @@ def test_every_corpus_transform_compiles_or_only_warns() -> None:
 
 def test_corpus_transforms_run_with_plausible_state() -> None:
     state: dict[str, Any] = {
-        "test_results": {"failed": 0}, "lint_issues": 1, "type_issues": 2,
-        "security_issues": 0, "security_critical": 0, "type_errors": 0,
-        "results": [{"ok": 1}], "final_results": {"x": 1}, "statistics": {"mean": 1},
-        "correlation_matrix": {}, "distribution_data": {}, "anomalies": {},
-        "insights": {"a": 1}, "deep_insights": {}, "refined_insights": {},
-        "revision_count": 0, "pdf_content": [{"content": "ab"}], "docx_content": [],
-        "md_content": None, "code_content": [{"content": "c"}], "chunks": [],
-        "document_count": 3, "chunk_count": 9, "added": [1], "updated": [], "removed": [],
-        "general_papers": [{"title": "t"}], "preprint_papers": [{"title": "t"}],
-        "grey_lit": [], "literature_review": "r", "bibliography": "b",
-        "process_result": "p", "entities": {}, "topics": {}, "temporal_refs": {},
+        "test_results": {"failed": 0},
+        "lint_issues": 1,
+        "type_issues": 2,
+        "security_issues": 0,
+        "security_critical": 0,
+        "type_errors": 0,
+        "results": [{"ok": 1}],
+        "final_results": {"x": 1},
+        "statistics": {"mean": 1},
+        "correlation_matrix": {},
+        "distribution_data": {},
+        "anomalies": {},
+        "insights": {"a": 1},
+        "deep_insights": {},
+        "refined_insights": {},
+        "revision_count": 0,
+        "pdf_content": [{"content": "ab"}],
+        "docx_content": [],
+        "md_content": None,
+        "code_content": [{"content": "c"}],
+        "chunks": [],
+        "document_count": 3,
+        "chunk_count": 9,
+        "added": [1],
+        "updated": [],
+        "removed": [],
+        "general_papers": [{"title": "t"}],
+        "preprint_papers": [{"title": "t"}],
+        "grey_lit": [],
+        "literature_review": "r",
+        "bibliography": "b",
+        "process_result": "p",
+        "entities": {},
+        "topics": {},
+        "temporal_refs": {},
     }
     functions = {"count_success": len, "count_errors": lambda xs: 0}
     for file, text in _collect("transform"):
@@ -89,10 +113,18 @@ def test_corpus_transforms_run_with_plausible_state() -> None:
 
 def test_victor_quirks_are_fixed() -> None:
     """Dotted paths, and/or, key-to-key comparisons work where Victor fell to 'default'."""
-    state = {"coverage": 0.9, "min_coverage": 0.8, "cleanup_attempts": 1,
-             "cleanup_quality": 0.5, "verification": {"count_match": True,
-                                                       "sample_search_works": False}}
+    state = {
+        "coverage": 0.9,
+        "min_coverage": 0.8,
+        "cleanup_attempts": 1,
+        "cleanup_quality": 0.5,
+        "verification": {"count_match": True, "sample_search_works": False},
+    }
     assert compile_expression("coverage >= min_coverage").evaluate(state) is True
     assert compile_expression("cleanup_attempts < 3 and cleanup_quality < 0.7").evaluate(state)
-    assert compile_expression(
-        "verification.count_match and verification.sample_search_works").evaluate(state) is False
+    assert (
+        compile_expression(
+            "verification.count_match and verification.sample_search_works"
+        ).evaluate(state)
+        is False
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from engine.expressions import (
@@ -49,7 +51,7 @@ def test_format_path_round_trip() -> None:
         assert parse_path(format_path(path)) == path
 
 
-STATE = {"user": {"name": "Ann"}, "items": [{"id": "a"}, {"id": "b"}], "n": 3}
+STATE: dict[str, Any] = {"user": {"name": "Ann"}, "items": [{"id": "a"}, {"id": "b"}], "n": 3}
 
 
 def test_get_path() -> None:
@@ -70,7 +72,7 @@ def test_get_path_errors_are_clear() -> None:
 
 
 def test_set_path_is_copy_on_write() -> None:
-    new = set_path(STATE, "items[0].id", "z")
+    new: dict[str, Any] = set_path(STATE, "items[0].id", "z")
     assert new["items"][0] == {"id": "z"}
     assert STATE["items"][0] == {"id": "a"}
     assert new["user"] is STATE["user"]

@@ -51,7 +51,7 @@ def test_unsupported_construct_span_covers_statement() -> None:
 def test_dunder_span_is_attribute_expression_with_unicode_prefix() -> None:
     text = "'ü' == ÿ.__class__"
     (issue,) = check_expression(text)
-    assert text[issue.column:issue.end_column] == "ÿ.__class__"
+    assert text[issue.column : issue.end_column] == "ÿ.__class__"
 
 
 def test_runtime_error_span_in_multi_line_expression() -> None:
@@ -68,7 +68,7 @@ def test_runtime_error_position_in_transform() -> None:
         compile_transform(text).execute({})
     error = info.value
     assert error.line == 1  # type: ignore[attr-defined]
-    assert text.splitlines()[1][error.column:error.end_column] == "a + missing"  # type: ignore[attr-defined]
+    assert text.splitlines()[1][error.column : error.end_column] == "a + missing"  # type: ignore[attr-defined]
 
 
 def test_dedented_transform_reports_original_columns() -> None:

@@ -14,15 +14,61 @@ from engine.expressions import (
     reference_spans,
 )
 
-_TOKENS = st.sampled_from([
-    "a", "b.c", "x[0]", "'s'", "1", "2.5", "(", ")", "[", "]", "{", "}", ":", ",", " and ",
-    " or ", " not ", "+", "*", "**", "<", "==", " in ", " if ", " else ", " for ", "=", "\n",
-    "    ", "len(", "ctx.", "__class__", ".get(", "true", "null", "é", "lambda", "def ",
-    "while ", "import ", "'", '"', "#", "\\", "f'{", "}'", ".append(", "%", "-",
-])
+_TOKENS = st.sampled_from(
+    [
+        "a",
+        "b.c",
+        "x[0]",
+        "'s'",
+        "1",
+        "2.5",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        ",",
+        " and ",
+        " or ",
+        " not ",
+        "+",
+        "*",
+        "**",
+        "<",
+        "==",
+        " in ",
+        " if ",
+        " else ",
+        " for ",
+        "=",
+        "\n",
+        "    ",
+        "len(",
+        "ctx.",
+        "__class__",
+        ".get(",
+        "true",
+        "null",
+        "é",
+        "lambda",
+        "def ",
+        "while ",
+        "import ",
+        "'",
+        '"',
+        "#",
+        "\\",
+        "f'{",
+        "}'",
+        ".append(",
+        "%",
+        "-",
+    ]
+)
 _SOURCE = st.one_of(st.text(max_size=60), st.lists(_TOKENS, max_size=25).map("".join))
-_SETTINGS = settings(max_examples=300, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS
@@ -52,4 +98,4 @@ def test_check_and_references_never_raise(text: str) -> None:
     lines = text.split("\n")
     for _root, _path, line, column, end_line, end_column in reference_spans(text):
         assert 0 <= line <= end_line < len(lines) + 1
-        assert 0 <= column and 0 <= end_column
+        assert column >= 0 and end_column >= 0

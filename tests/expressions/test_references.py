@@ -6,8 +6,11 @@ from engine.expressions import reference_spans, references
 
 
 def spans(text: str) -> list[tuple[str, str, str]]:
-    return [(root, path, text[col:end]) for root, path, line, col, _, end in reference_spans(text)
-            if line == 0]
+    return [
+        (root, path, text[col:end])
+        for root, path, line, col, _, end in reference_spans(text)
+        if line == 0
+    ]
 
 
 def test_dotted_and_subscript_paths() -> None:
@@ -37,7 +40,7 @@ def test_comprehension_variables_and_literals_excluded() -> None:
 
 def test_unicode_columns_are_code_points() -> None:
     text = "'é' == ключ.x"
-    ((root, path, line, col, end_line, end_col),) = reference_spans(text)
+    ((_, _, _, col, _, end_col),) = reference_spans(text)
     assert text[col:end_col] == "ключ.x"
 
 
@@ -45,8 +48,13 @@ def test_transform_reads_and_writes_with_lines() -> None:
     text = "total = a + b\nfor x in xs:\n    log.append(x)\n"
     refs = references(text)
     assert [(r.root, r.kind, r.line) for r in refs] == [
-        ("total", "write", 0), ("a", "read", 0), ("b", "read", 0),
-        ("xs", "read", 1), ("log", "read", 2), ("log", "write", 2)]
+        ("total", "write", 0),
+        ("a", "read", 0),
+        ("b", "read", 0),
+        ("xs", "read", 1),
+        ("log", "read", 2),
+        ("log", "write", 2),
+    ]
     assert [root for root, *_ in reference_spans(text)] == ["a", "b", "xs", "log"]
 
 

@@ -58,7 +58,7 @@ def test_attributes_only_read_mapping_keys() -> None:
 
 def test_methods_are_dispatched_by_type_only() -> None:
     # `.get` on a list is not a list method: refused, not looked up with getattr.
-    with pytest.raises(ExpressionRuntimeError, match="no method .get"):
+    with pytest.raises(ExpressionRuntimeError, match=r"no method \.get"):
         compile_expression("xs.get(0)").evaluate({"xs": [1]})
 
 

@@ -181,3 +181,15 @@ def test_multiline_expression_from_yaml_block() -> None:
     text = "cleanup_attempts < 3 and\n  cleanup_quality < 0.7\n"
     assert ev(text, {"cleanup_attempts": 1, "cleanup_quality": 0.1}) is True
     assert ev("  retry_count > 1", STATE) is True
+
+
+def test_min_max_take_key_names() -> None:
+    items = {"items": [{"s": 2}, {"s": 5}]}
+    assert ev("max(items, key='s')", items) == {"s": 5}
+    assert ev("min(items, key='s').s", items) == 2
+
+
+def test_round_digits_bounded() -> None:
+    assert ev("round(2.345, 2)") == 2.35
+    with pytest.raises(ExpressionRuntimeError, match="100 digits"):
+        ev("round(5, -10**9)")

@@ -25,14 +25,18 @@ def run(text: str, state: dict[str, Any]) -> dict[str, Any]:
 def test_multi_line_assignments_see_earlier_writes() -> None:
     text = 'status = "completed"\nsuccess = test_results.get("failed", 0) == 0\nboth = status + "!"'
     assert run(text, {"test_results": {"failed": 0}}) == {
-        "status": "completed", "success": True, "both": "completed!"}
+        "status": "completed",
+        "success": True,
+        "both": "completed!",
+    }
 
 
 def test_single_assignment_forms() -> None:
     assert run("key = ctx.other", {"other": 3}) == {"key": 3}
     assert run("key = 'literal'", {}) == {"key": "literal"}
     assert run("revision_count = revision_count + 1", {"revision_count": 1}) == {
-        "revision_count": 2}
+        "revision_count": 2
+    }
 
 
 def test_if_elif_else_and_for() -> None:
@@ -87,7 +91,7 @@ def test_augmented_item_assignment_and_missing_intermediate_created() -> None:
 def test_list_index_assignment() -> None:
     state = {"xs": [1, 2, 3]}
     assert run("xs[-1] = 9", state) == {"xs": [1, 2, 9]}
-    with pytest.raises(ExpressionRuntimeError, match="out of range|index"):
+    with pytest.raises(ExpressionRuntimeError, match=r"out of range"):
         compile_transform("xs[5] = 1").execute(state)
 
 
@@ -128,13 +132,15 @@ def test_corpus_chunk_loop_transform_runs() -> None:
     state = {"chunks": [{"id": 1, "source": "a.md"}], "entities": {1: ["E"]}}
     result = run(text, state)
     assert result["chunk_metadata"] == [
-        ({"id": 1, "source": "a.md"}, {"entities": ["E"], "source_file": "a.md"})]
+        ({"id": 1, "source": "a.md"}, {"entities": ["E"], "source_file": "a.md"})
+    ]
 
 
 def test_registered_function_in_transform() -> None:
     compiled = compile_transform(
         "n = count_success(results)",
-        functions={"count_success": lambda rs: sum(1 for r in rs if r["ok"])})
+        functions={"count_success": lambda rs: sum(1 for r in rs if r["ok"])},
+    )
     assert compiled.execute({"results": [{"ok": True}, {"ok": False}]}) == {"n": 1}
 
 
@@ -183,3 +189,20 @@ def test_ctx_as_value_is_a_copy() -> None:
 
 def test_indented_block_is_dedented() -> None:
     assert run("    a = 1\n    b = a + 1\n", {}) == {"a": 1, "b": 2}
+
+
+def test_lines_without_effect_warn() -> None:
+    issues = check_transform("a = 1\nmerge_results\n")
+    assert [(issue.severity, issue.construct, issue.line) for issue in issues] == [
+        ("warning", "no effect", 1)
+    ]
+    assert check_transform("merge_code_analysis") == []
+
+
+def test_unknown_functions_warn_only_when_registry_names_given() -> None:
+    text = "n = count_success(xs)"
+    assert check_transform(text) == []
+    (issue,) = check_transform(text, functions=["other"])
+    assert issue.severity == "warning" and issue.construct == "unknown function"
+    assert text[issue.column : issue.end_column] == "count_success"
+    assert check_transform(text, functions=["count_success"]) == []
