@@ -193,3 +193,20 @@ def test_round_digits_bounded() -> None:
     assert ev("round(2.345, 2)") == 2.35
     with pytest.raises(ExpressionRuntimeError, match="100 digits"):
         ev("round(5, -10**9)")
+
+
+def test_comprehension_scopes_shadow_and_restore() -> None:
+    assert ev("[[x for x in range(x)] for x in [1, 2]]") == [[0], [0, 1]]
+    assert ev("[x for x in [1]] + [x]", {"x": "state"}) == [1, "state"]
+    assert ev("[(a, b) for a in [1, 2] for b in [a, a * 10] if b > 1]") == [
+        (1, 10),
+        (2, 2),
+        (2, 20),
+    ]
+
+
+def test_non_text_condition_is_a_syntax_error() -> None:
+    from engine.expressions import ExpressionSyntaxError
+
+    with pytest.raises(ExpressionSyntaxError, match="expected text"):
+        compile_expression(True)  # type: ignore[arg-type]
