@@ -1108,16 +1108,19 @@ class WorkflowDebugger:
 
     def set_state(self, path: str, value: Any, *, thread: str | None = None) -> None:
         """Edit the state at the stopped point; the rest of the run sees it."""
-        from engine.expressions import set_path
+        from engine.expressions import parse_path, set_path
 
         self._require_stopped()
         _, state, _, _ = self._inspected(thread)
         if not isinstance(state, MutableMapping):
             raise DebuggerError("this state cannot be edited")
         try:
-            set_path(state, path, value)
+            root = parse_path(path)[0]
+            updated = set_path(state, path, value)
         except Exception as exc:
             raise DebuggerError(f"cannot set {path!r}: {exc}") from exc
+        # Replace only the root key: the executor keeps its own live mapping.
+        state[str(root)] = updated[str(root)]
         self.variables.clear()
         self._emit(StateChanged())
 

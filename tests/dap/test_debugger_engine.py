@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
@@ -20,11 +19,6 @@ from engine.debugger import (
 from tests.dap.fakes import fake_factory, make_workflow
 
 pytestmark = pytest.mark.timeout(10)
-
-needs_expressions = pytest.mark.skipif(
-    not hasattr(importlib.import_module("engine.expressions"), "set_path"),
-    reason="engine.expressions (set_path/compile_expression) has not landed yet",
-)
 
 
 def linear() -> Any:
@@ -181,7 +175,6 @@ async def test_continue_from_the_past_forks_a_timeline() -> None:
     assert [e.frame.node_id for e in dbg.timeline.entries] == ["a", "b", "c"]
 
 
-@needs_expressions
 async def test_set_state_in_the_past_applies_to_the_forked_run() -> None:
     seen: list[Any] = []
     dbg, _, _ = debugger(linear(), {"c": lambda s: seen.append(s.get("a")) or "c"})

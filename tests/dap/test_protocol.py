@@ -1,0 +1,83 @@
+"""DAP framing and session rules that need no workflow run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dap.dap_client import DapClient
+from victor_dap.protocol import encode
+
+pytestmark = pytest.mark.timeout(20)
+
+
+@pytest.fixture
+async def client() -> DapClient:
+    c = DapClient()
+    c.start()
+    yield c
+    await c.close()
+
+
+async def test_initialize_response_precedes_initialized_event(client: DapClient) -> None:
+    seq = client.send("initialize", {"adapterID": "victor"})
+    response = await client.response(seq)
+    event = await client.event("initialized")
+    assert response["success"] and response["body"]["supportsStepBack"] is True
+    assert client.index(response) < client.index(event)
+    assert response["request_seq"] == seq
+    assert [m["seq"] for m in client.received] == list(range(1, len(client.received) + 1))
+
+
+async def test_unknown_command_gets_error_response(client: DapClient) -> None:
+    response = await client.response(client.send("flyToTheMoon", {}))
+    assert response["success"] is False and "flyToTheMoon" in response["message"]
+
+
+async def test_malformed_messages_get_error_and_session_continues(client: DapClient) -> None:
+    body = b"{not json"
+    client.send_raw(b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    error = await client._wait_for(
+        lambda m: m.get("type") == "response" and not m["success"], "error"
+    )
+    assert "not valid JSON" in error["message"]
+    client.send_raw(encode({"seq": 7, "type": "request"}))
+    error2 = await client._wait_for(
+        lambda m: m.get("type") == "response" and m.get("request_seq") == 7, "error for seq 7"
+    )
+    assert error2["success"] is False and "command" in error2["message"]
+    body = await client.request("initialize", {"adapterID": "victor"})
+    assert body["supportsConfigurationDoneRequest"] is True
+
+
+async def test_content_length_counts_bytes_not_characters(client: DapClient) -> None:
+    seq = client.send("evaluate", {"expression": "naïve — ünïcödé"})
+    response = await client.response(seq)
+    assert response["success"] is False  # no run: a clean error, not a framing failure
+    assert encode({"x": "é"}).startswith(b"Content-Length: 10\r\n")
+
+
+async def test_disconnect_is_always_answered(client: DapClient) -> None:
+    response = await client.response(client.send("disconnect", {}))
+    assert response["success"] is True
+
+
+async def test_launch_with_bad_arguments_fails_with_readable_message(
+    client: DapClient, tmp_path
+) -> None:
+    await client.request("initialize", {"adapterID": "victor"})
+    seq = client.send("launch", {"program": str(tmp_path / "missing.yaml"), "stopOnEntry": "yes"})
+    response = await client.response(seq)
+    assert response["success"] is False
+    assert "stopOnEntry" in response["message"] and "boolean" in response["message"]
+    assert response["body"]["error"]["showUser"] is True
+    output = await client.event("output", category="stderr")
+    assert "stopOnEntry" in output["body"]["output"]
+
+
+async def test_launch_with_compile_errors_lists_file_and_line(client: DapClient, tmp_path) -> None:
+    program = tmp_path / "broken.yaml"
+    program.write_text("workflows:\n  w:\n    nodes:\n      - id: a\n        type: wizard\n")
+    await client.request("initialize", {"adapterID": "victor"})
+    response = await client.response(client.send("launch", {"program": str(program)}))
+    assert response["success"] is False
+    assert f"{program}:5:" in response["message"]
