@@ -94,12 +94,21 @@ async function askInput(spec: InputBoxSpec, timeout: vscode.CancellationToken): 
 
 /**
  * Shows one HITL request at a time (a second quick pick would hide the first and count as a
- * dismissal) and sends the answer back unless the adapter's own timeout has already passed.
+ * dismissal) and sends the answer back unless the adapter's own timeout has already passed or
+ * the session has ended; an ended session's open prompt is closed.
  */
-class HitlResponder {
+class HitlResponder implements vscode.Disposable {
   private queue: Promise<void> = Promise.resolve();
+  private readonly openPrompts = new Map<string, vscode.CancellationTokenSource>();
+  private readonly endedSessions = new Set<string>();
+  private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly output: vscode.OutputChannel) {}
+  constructor(private readonly output: vscode.OutputChannel) {
+    this.subscription = vscode.debug.onDidTerminateDebugSession((session) => {
+      this.endedSessions.add(session.id);
+      this.openPrompts.get(session.id)?.cancel();
+    });
+  }
 
   handle(event: vscode.DebugSessionCustomEvent): void {
     if (event.session.type !== DEBUG_TYPE || event.event !== HITL_EVENT) {
@@ -110,23 +119,31 @@ class HitlResponder {
       this.output.appendLine(`Ignored a HITL request from the debug adapter: ${request.error}`);
       return;
     }
-    this.queue = this.queue.then(() => this.answer(event.session, request)).catch((error: unknown) => {
-      this.output.appendLine(`Answering HITL request ${request.requestId} failed: ${String(error)}`);
-    });
+    this.queue = this.queue
+      .then(() => this.answer(event.session, request))
+      .catch((error: unknown) => {
+        this.output.appendLine(`Answering HITL request ${request.requestId} failed: ${String(error)}`);
+      });
   }
 
   private async answer(session: vscode.DebugSession, request: HitlRequest): Promise<void> {
-    const timeout = new vscode.CancellationTokenSource();
+    if (this.endedSessions.has(session.id)) {
+      return;
+    }
+    const closed = new vscode.CancellationTokenSource();
+    this.openPrompts.set(session.id, closed);
     const timer =
-      request.timeoutSeconds !== undefined ? setTimeout(() => timeout.cancel(), request.timeoutSeconds * 1000) : undefined;
+      request.timeoutSeconds !== undefined ? setTimeout(() => closed.cancel(), request.timeoutSeconds * 1000) : undefined;
     try {
       const spec = hitlUiSpec(request);
       const response =
         spec.kind === "quickPick"
-          ? responseFromPick(request, await askQuickPick(spec, timeout.token))
-          : responseFromInput(spec, request, await askInput(spec, timeout.token));
-      if (timeout.token.isCancellationRequested) {
-        this.output.appendLine(`HITL request ${request.requestId} (${request.nodeId}) timed out; the adapter applies the node's fallback.`);
+          ? responseFromPick(request, await askQuickPick(spec, closed.token))
+          : responseFromInput(spec, request, await askInput(spec, closed.token));
+      if (closed.token.isCancellationRequested) {
+        this.output.appendLine(
+          `HITL request ${request.requestId} (${request.nodeId}) closed unanswered (timeout or end of session); the adapter applies the node's fallback.`,
+        );
         return;
       }
       await session.customRequest(HITL_RESPONSE_REQUEST, response);
@@ -134,7 +151,15 @@ class HitlResponder {
       if (timer !== undefined) {
         clearTimeout(timer);
       }
-      timeout.dispose();
+      this.openPrompts.delete(session.id);
+      closed.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    for (const prompt of this.openPrompts.values()) {
+      prompt.cancel();
     }
   }
 }
@@ -142,6 +167,7 @@ class HitlResponder {
 export function registerDebugger(output: vscode.OutputChannel): vscode.Disposable[] {
   const hitl = new HitlResponder(output);
   return [
+    hitl,
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new WorkflowConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider(
       DEBUG_TYPE,
