@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXAMPLE ?= examples/support_ticket.yaml
+EXAMPLE ?= examples/document_review.yaml
 
 .PHONY: run test setup lint typecheck pytest extension npm-test-deps system-deps bench clean
 
@@ -19,7 +19,7 @@ setup: $(STAMP)
 ## make run: set up, then run the bundled example workflow end to end (offline).
 run: $(STAMP)
 	$(VENV)/bin/victor workflow validate $(EXAMPLE)
-	$(VENV)/bin/victor workflow run $(EXAMPLE) --context-file examples/support_ticket.context.json
+	$(VENV)/bin/victor workflow run $(EXAMPLE) -c '{"topic": "caching", "text": "TODO: measure hit rate\nCaching keeps hot data close."}'
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check engine victor_lsp victor_dap tests benchmarks

@@ -9,6 +9,7 @@ editors, terminals or execution.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -145,11 +146,19 @@ def _bodies(
     return bodies
 
 
+@functools.cache
 def _expression_refs() -> Callable[[str], list[tuple[str, str, int, int, int, int]]] | None:
     from engine import expressions
 
     found = getattr(expressions, "reference_spans", None)
-    return found if callable(found) else None
+    if not callable(found):
+        return None
+
+    @functools.lru_cache(maxsize=16384)
+    def cached(text: str) -> tuple[tuple[str, str, int, int, int, int], ...]:
+        return tuple(found(text))
+
+    return lambda text: list(cached(text))
 
 
 class _WorkflowBuilder:

@@ -8,6 +8,7 @@ checked only when a registry is configured. Knows nothing of the graph.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -151,6 +152,7 @@ def _condition(ctx: ValidationContext, node: ConditionNode, draft: NodeDraft) ->
         )
 
 
+@functools.lru_cache(maxsize=16384)
 def _is_boolean_expression(text: str) -> bool:
     import ast
 
@@ -260,13 +262,13 @@ def _compute(ctx: ValidationContext, node: ComputeNode, draft: NodeDraft) -> Ite
         )
 
 
-def _check(function: str, text: str) -> list[Any]:
-    try:
-        from engine import expressions
-    except ImportError:  # pragma: no cover - expressions land separately
-        return []
+@functools.lru_cache(maxsize=16384)
+def _check(function: str, text: str) -> tuple[Any, ...]:
+    """Expression issues by text: an edited file re-checks only the strings that changed."""
+    from engine import expressions
+
     check = getattr(expressions, function, None)
-    return list(check(text)) if check is not None else []
+    return tuple(check(text)) if check is not None else ()
 
 
 def _issue_problem(
