@@ -221,6 +221,7 @@ class WorkflowExecutor:
         self._tracer: Any = None
         self._active: list[_Active] = []
         self._expression_cache: dict[tuple[str, str], Any] = {}
+        self._plans: dict[int, tuple[Workflow, dict[str, float | None], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ subscribers
     @property
@@ -469,7 +470,22 @@ class WorkflowExecutor:
             expression_cache=self._expression_cache,
             on_frame=self._set_call_stack if self.gate is not None else None,
             on_node=self._set_current_node,
+            plan_for=self._plan_for,
         )
+
+    def _plan_for(self, workflow: Workflow) -> tuple[dict[str, float | None], dict[str, Any]]:
+        """Per-node timeouts and error policies, computed once per workflow object."""
+        from engine.run_loop import timeout_for
+
+        cached = self._plans.get(id(workflow))
+        if cached is not None and cached[0] is workflow:
+            return cached[1], cached[2]
+        timeouts = {node.id: timeout_for(node, workflow) for node in workflow.nodes}
+        recovery = {node.id: self._recovery_for(node, workflow) for node in workflow.nodes}
+        if len(self._plans) > 16:
+            self._plans.clear()
+        self._plans[id(workflow)] = (workflow, timeouts, recovery)
+        return timeouts, recovery
 
     def _set_call_stack(self, frames: list[Frame]) -> None:
         self.call_stack = frames

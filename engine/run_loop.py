@@ -118,6 +118,7 @@ class RunConfig:
     expression_cache: dict[tuple[str, str], Any]
     on_frame: Callable[[list[Frame]], None] | None
     on_node: Callable[[str | None], None]
+    plan_for: Callable[[Workflow], tuple[dict[str, float | None], dict[str, Recovery]]]
 
 
 class Run:
@@ -144,9 +145,11 @@ class Run:
         self._recorded: dict[str, Iterator[Any]] = {
             key: iter(values) for key, values in (config.recorded_outputs or {}).items()
         }
-        self._timeouts = {node.id: _timeout_for(node, workflow) for node in workflow.nodes}
-        self._recovery = {node.id: config.recovery_for(node, workflow) for node in workflow.nodes}
+        self._timeouts, self._recovery = config.plan_for(workflow)
         self._wf_name = workflow.name
+        existing = state.get(NODE_RESULTS)
+        self.node_results: dict[str, Any] = dict(existing) if isinstance(existing, Mapping) else {}
+        state[NODE_RESULTS] = self.node_results
 
     # ----------------------------------------------------------------- events
     def emit(
@@ -469,7 +472,9 @@ class Run:
             state.update(result.updates)
         if result.store and not result.skipped:
             state[result.output_key or node.output] = result.output
-        record = {
+        # One live dict owned by the run (children share it): O(1) per node.
+        # Snapshots leave it out, so it never needs copying.
+        self.node_results[node.id] = {
             "node_id": node.id,
             "success": True,
             "output": result.output,
@@ -477,13 +482,10 @@ class Run:
             "duration_seconds": duration,
             "tool_calls_used": len(result.tool_calls),
         }
-        results = state.get(NODE_RESULTS)
-        new_results = dict(results) if results else {}
-        new_results[node.id] = record
-        state[NODE_RESULTS] = new_results
 
     def _capture(self, node: Node, state: dict[str, Any], thread: str) -> None:
         copy = snapshot(state)
+        copy.pop(NODE_RESULTS, None)
         self.snapshots.append((node.id, thread, copy))
         if self.listeners:
             self.emit(ET.STATE_CAPTURED, node, NodeStatus.COMPLETED, thread=thread, state=copy)
@@ -520,7 +522,7 @@ class Run:
             "duration_seconds": duration,
             "tool_calls_used": 0,
         }
-        state[NODE_RESULTS] = {**(state.get(NODE_RESULTS) or {}), node.id: record}
+        self.node_results[node.id] = record
         default_next = node.next[0] if node.next else None
         gate = self.gate
         if gate is not None and frame is not None:
@@ -606,11 +608,14 @@ class Run:
 
 
 def _replace(state: dict[str, Any], new_state: Mapping[str, Any]) -> None:
+    results = state.get(NODE_RESULTS)
     state.clear()
     state.update(new_state)
+    if results is not None:
+        state[NODE_RESULTS] = results
 
 
-def _timeout_for(node: Node, workflow: Workflow) -> float | None:
+def timeout_for(node: Node, workflow: Workflow) -> float | None:
     if isinstance(node, HitlNode):
         return None  # the HITL timeout is the human's, applied with the fallback
     if node.timeout is not None:

@@ -11,7 +11,7 @@ CLI, the executor's events or editors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -99,12 +99,14 @@ def build_runner(profile_name: str, profile: Mapping[str, Any]) -> AgentRunner:
 def runners_from_profiles(
     profiles: Mapping[str, Mapping[str, Any]],
     selected: str | None,
+    needed: Iterable[str] | None = None,
 ) -> tuple[AgentRunner | None, dict[str, AgentRunner]]:
-    """The default runner (profile `selected`) and one runner per declared profile.
+    """The default runner (profile `selected`) and runners for the `needed` profiles.
 
-    Raises AgentRunnerError when `selected` names no profile. Profiles are built
-    lazily only if they are valid; a broken unused profile raises too, so a
-    typo is seen early.
+    `needed` None builds every declared profile; an empty iterable builds only
+    `selected` (pass the profiles a workflow's nodes use, so unused runners -
+    and their imports - are never loaded). Raises AgentRunnerError when
+    `selected` names no profile.
     """
     if selected is not None and selected not in profiles:
         known = ", ".join(sorted(profiles)) or "none declared"
@@ -112,5 +114,8 @@ def runners_from_profiles(
             f"unknown profile {selected!r} (profiles: {known}); declare it under "
             "[profiles.NAME] in victor.toml"
         )
-    by_name = {name: build_runner(name, body) for name, body in profiles.items()}
+    wanted = set(profiles) if needed is None else {n for n in needed if n in profiles}
+    if selected is not None:
+        wanted.add(selected)
+    by_name = {name: build_runner(name, profiles[name]) for name in sorted(wanted)}
     return (by_name[selected] if selected is not None else None), by_name

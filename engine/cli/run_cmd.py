@@ -237,8 +237,13 @@ def run(
     from engine.hitl import AnswersResponder, HitlError, NonInteractiveResponder
 
     selected = profile or project.default_profile
+    agent_nodes = [n for n in workflow.nodes if n.type.value in ("agent", "team")]
+    if not agent_nodes and profile is None:
+        selected = None  # nothing to run agents for: load no runner at all
     try:
-        default_runner, by_profile = runners_from_profiles(project.profiles, selected)
+        default_runner, by_profile = runners_from_profiles(
+            project.profiles, selected, needed={n.profile for n in agent_nodes if n.profile}
+        )
     except AgentRunnerError as exc:
         where = f"{project.path}: " if project.path else ""
         _usage_error(where + str(exc))

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.model import ParallelNode
 from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
-from engine.state import NODE_RESULTS, PARALLEL_RESULTS, changed_keys
+from engine.state import PARALLEL_RESULTS, changed_keys
 
 JOIN_STRATEGIES = ("all", "any", "merge")
 
@@ -33,7 +33,6 @@ async def run_parallel(
     outcomes = await env.run_children(node, node.parallel_nodes, state, (*place.parents, node.id))
     updates: dict[str, Any] = {}
     per_child: dict[str, Any] = {}
-    node_results = dict(state.get(NODE_RESULTS) or {})
     failed: list[str] = []
     for outcome in outcomes:
         if outcome.success:
@@ -44,12 +43,8 @@ async def run_parallel(
             per_child[outcome.node_id] = {"success": False, "error": outcome.error}
             if not outcome.recovered:
                 failed.append(outcome.node_id)
-        child_results = outcome.view.get(NODE_RESULTS)
-        if child_results is not None and outcome.node_id in child_results:
-            node_results[outcome.node_id] = child_results[outcome.node_id]
     parallel_results = {**(state.get(PARALLEL_RESULTS) or {}), **per_child}
     updates[PARALLEL_RESULTS] = parallel_results
-    updates[NODE_RESULTS] = node_results
     succeeded = [o.node_id for o in outcomes if o.success]
     if failed and (strategy == "all" or (strategy == "any" and not succeeded)):
         details = "; ".join(f"{o.node_id}: {o.error}" for o in outcomes if o.node_id in failed)

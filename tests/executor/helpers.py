@@ -65,7 +65,9 @@ class ScriptedGate:
         self.frames.append(frame)
         return self.before.pop(frame.node_id, None)
 
-    async def after_node(self, frame: Frame, state: Any, outcome: NodeOutcome) -> GateDecision | None:
+    async def after_node(
+        self, frame: Frame, state: Any, outcome: NodeOutcome
+    ) -> GateDecision | None:
         self.calls.append(("after", frame.node_id, frame.thread))
         return self.after.pop(frame.node_id, None)
 

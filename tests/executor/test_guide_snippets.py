@@ -68,7 +68,9 @@ async def test_execution_api_snippet(workflow_file: Path) -> None:
     assert json.loads((workflow_file.parent / "trace.json").read_text())
 
 
-async def test_streaming_api_snippet(workflow_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_streaming_api_snippet(
+    workflow_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from engine.execution_engine import WorkflowExecutor
     from engine.unified_compiler import UnifiedWorkflowCompiler
 

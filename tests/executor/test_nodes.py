@@ -406,7 +406,12 @@ async def test_parallel_all_merges_in_order_and_skips_child_auto_chain() -> None
     assert result.success, result.error
     assert result.nodes_executed == ("fan", "after")
     state = result.final_state
-    assert (state["r1"], state["r2"], state["shared"], state["joined"]) == ("r1", "r2", "three", True)
+    assert (state["r1"], state["r2"], state["shared"], state["joined"]) == (
+        "r1",
+        "r2",
+        "three",
+        True,
+    )
     assert state["_parallel_results"]["one"] == {"success": True, "output": "r1"}
     threads = {e.thread for e in events.of(ET.NODE_STARTED) if e.node_id in ("one", "two")}
     assert threads == {"one", "two"}
@@ -573,12 +578,16 @@ workflows:
           "true": inc
           "false": __end__
 """
-    result = await WorkflowExecutor().execute(compile_one(text.replace("{iterations}", "5")), {"n": 0})
+    result = await WorkflowExecutor().execute(
+        compile_one(text.replace("{iterations}", "5")), {"n": 0}
+    )
     assert result.status == "failed"
     assert "max_iterations (5)" in result.error["message"]
     assert result.final_state["n"] == 6
 
-    visits = text.replace("max_iterations: {iterations}", "max_iterations: 500\n      node_visit_limit: 3")
+    visits = text.replace(
+        "max_iterations: {iterations}", "max_iterations: 500\n      node_visit_limit: 3"
+    )
     result = await WorkflowExecutor().execute(compile_one(visits), {"n": 0})
     assert result.status == "failed"
     assert "per-node visit limit (3)" in result.error["message"] and result.error["node"] == "inc"

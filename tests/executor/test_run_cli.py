@@ -33,7 +33,9 @@ def victor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
 
 
 def test_json_result_of_example() -> None:
-    proc = victor(str(EXAMPLES / "quick.yaml"), "-c", '{"text": "a b c d e"}', "--json", "--no-history")
+    proc = victor(
+        str(EXAMPLES / "quick.yaml"), "-c", '{"text": "a b c d e"}', "--json", "--no-history"
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == {
