@@ -37,38 +37,78 @@ def run_events(
     for i in range(nodes):
         node_id, at = f"n{i}", t0 + i * node_seconds
         events.append(
-            ExecutionEvent(T.NODE_STARTED, execution_id, workflow, at, node_id=node_id,
-                           node_type="agent", attempt=1)  # fmt: skip
+            ExecutionEvent(
+                T.NODE_STARTED,
+                execution_id,
+                workflow,
+                at,
+                node_id=node_id,
+                node_type="agent",
+                attempt=1,
+            )  # fmt: skip
         )
         call = ToolCall("search", {"q": i}, f"hit {i}", node_seconds / 4)
         events.append(
-            ExecutionEvent(T.TOOL_CALLED, execution_id, workflow, at + node_seconds / 2,
-                           node_id=node_id, node_type="agent", tool_calls=(call,))  # fmt: skip
+            ExecutionEvent(
+                T.TOOL_CALLED,
+                execution_id,
+                workflow,
+                at + node_seconds / 2,
+                node_id=node_id,
+                node_type="agent",
+                tool_calls=(call,),
+            )  # fmt: skip
         )
         end = at + node_seconds
         if fail_at == i:
             events.append(
-                ExecutionEvent(T.NODE_FAILED, execution_id, workflow, end, node_id=node_id,
-                               node_type="agent", error="boom", duration_seconds=node_seconds)  # fmt: skip
+                ExecutionEvent(
+                    T.NODE_FAILED,
+                    execution_id,
+                    workflow,
+                    end,
+                    node_id=node_id,
+                    node_type="agent",
+                    error="boom",
+                    duration_seconds=node_seconds,
+                )  # fmt: skip
             )
             events.append(
-                ExecutionEvent(T.WORKFLOW_FAILED, execution_id, workflow, end, error="boom",
-                               state=state)  # fmt: skip
+                ExecutionEvent(
+                    T.WORKFLOW_FAILED, execution_id, workflow, end, error="boom", state=state
+                )  # fmt: skip
             )
             return events
         state = {**state, node_id: {"value": i}}
         events.append(
-            ExecutionEvent(T.NODE_COMPLETED, execution_id, workflow, end, node_id=node_id,
-                           node_type="agent", outputs={"value": i}, duration_seconds=node_seconds,
-                           tool_calls=(call,), attempt=1)  # fmt: skip
+            ExecutionEvent(
+                T.NODE_COMPLETED,
+                execution_id,
+                workflow,
+                end,
+                node_id=node_id,
+                node_type="agent",
+                outputs={"value": i},
+                duration_seconds=node_seconds,
+                tool_calls=(call,),
+                attempt=1,
+            )  # fmt: skip
         )
         events.append(
-            ExecutionEvent(T.STATE_CAPTURED, execution_id, workflow, end, node_id=node_id,
-                           node_type="agent", state=state)  # fmt: skip
+            ExecutionEvent(
+                T.STATE_CAPTURED,
+                execution_id,
+                workflow,
+                end,
+                node_id=node_id,
+                node_type="agent",
+                state=state,
+            )  # fmt: skip
         )
     events.append(
-        ExecutionEvent(T.WORKFLOW_COMPLETED, execution_id, workflow, t0 + nodes * node_seconds,
-                       state=state)  # fmt: skip
+        ExecutionEvent(
+            T.WORKFLOW_COMPLETED, execution_id, workflow, t0 + nodes * node_seconds, state=state
+        )  # fmt: skip
     )
     return events
 

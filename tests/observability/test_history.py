@@ -171,7 +171,9 @@ def test_sqlite_settings_and_schema_version(tmp_path: Path) -> None:
     assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
 
 
-def test_default_location_follows_victor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_location_follows_victor_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from engine.history import HistoryStoreError, open_default_history
 
     monkeypatch.delenv("VICTOR_HISTORY_URL", raising=False)

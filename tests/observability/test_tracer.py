@@ -50,12 +50,21 @@ def test_retries_are_one_record_with_attempts() -> None:
     t0 = 1000.0
     events = [
         ExecutionEvent(T.WORKFLOW_STARTED, "exec_r", "wf", t0),
-        ExecutionEvent(T.NODE_STARTED, "exec_r", "wf", t0, node_id="flaky", node_type="compute",
-                       attempt=1),  # fmt: skip
+        ExecutionEvent(
+            T.NODE_STARTED, "exec_r", "wf", t0, node_id="flaky", node_type="compute", attempt=1
+        ),  # fmt: skip
         ExecutionEvent(T.RETRY_ATTEMPT, "exec_r", "wf", t0 + 1, node_id="flaky", attempt=2),
         ExecutionEvent(T.RETRY_ATTEMPT, "exec_r", "wf", t0 + 2, node_id="flaky", attempt=3),
-        ExecutionEvent(T.NODE_COMPLETED, "exec_r", "wf", t0 + 3, node_id="flaky",
-                       node_type="compute", attempt=3, duration_seconds=3.0),  # fmt: skip
+        ExecutionEvent(
+            T.NODE_COMPLETED,
+            "exec_r",
+            "wf",
+            t0 + 3,
+            node_id="flaky",
+            node_type="compute",
+            attempt=3,
+            duration_seconds=3.0,
+        ),  # fmt: skip
         ExecutionEvent(T.WORKFLOW_COMPLETED, "exec_r", "wf", t0 + 3),
     ]
     feed(tracer, events)
