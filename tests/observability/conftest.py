@@ -45,7 +45,7 @@ def run_events(
                 node_id=node_id,
                 node_type="agent",
                 attempt=1,
-            )  # fmt: skip
+            )
         )
         call = ToolCall("search", {"q": i}, f"hit {i}", node_seconds / 4)
         events.append(
@@ -57,7 +57,7 @@ def run_events(
                 node_id=node_id,
                 node_type="agent",
                 tool_calls=(call,),
-            )  # fmt: skip
+            )
         )
         end = at + node_seconds
         if fail_at == i:
@@ -71,12 +71,12 @@ def run_events(
                     node_type="agent",
                     error="boom",
                     duration_seconds=node_seconds,
-                )  # fmt: skip
+                )
             )
             events.append(
                 ExecutionEvent(
                     T.WORKFLOW_FAILED, execution_id, workflow, end, error="boom", state=state
-                )  # fmt: skip
+                )
             )
             return events
         state = {**state, node_id: {"value": i}}
@@ -92,7 +92,7 @@ def run_events(
                 duration_seconds=node_seconds,
                 tool_calls=(call,),
                 attempt=1,
-            )  # fmt: skip
+            )
         )
         events.append(
             ExecutionEvent(
@@ -103,12 +103,12 @@ def run_events(
                 node_id=node_id,
                 node_type="agent",
                 state=state,
-            )  # fmt: skip
+            )
         )
     events.append(
         ExecutionEvent(
             T.WORKFLOW_COMPLETED, execution_id, workflow, t0 + nodes * node_seconds, state=state
-        )  # fmt: skip
+        )
     )
     return events
 

@@ -44,7 +44,7 @@ def chromium(*args: str) -> str:
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=3000",
                 *args,
-            ],  # fmt: skip
+            ],
             capture_output=True,
             text=True,
             timeout=90,

@@ -86,7 +86,7 @@ def test_auto_capture_keeps_one_snapshot_per_state_event() -> None:
                 float(i),
                 node_id=f"n{i}",
                 state={"i": i},
-            )  # fmt: skip
+            )
         )
     manager.handle_event(ExecutionEvent(ExecutionEventType.NODE_STARTED, "exec_abc", "wf", 9.0))
     ids = [s.snapshot_id for s in manager.list_snapshots()]

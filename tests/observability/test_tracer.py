@@ -52,7 +52,7 @@ def test_retries_are_one_record_with_attempts() -> None:
         ExecutionEvent(T.WORKFLOW_STARTED, "exec_r", "wf", t0),
         ExecutionEvent(
             T.NODE_STARTED, "exec_r", "wf", t0, node_id="flaky", node_type="compute", attempt=1
-        ),  # fmt: skip
+        ),
         ExecutionEvent(T.RETRY_ATTEMPT, "exec_r", "wf", t0 + 1, node_id="flaky", attempt=2),
         ExecutionEvent(T.RETRY_ATTEMPT, "exec_r", "wf", t0 + 2, node_id="flaky", attempt=3),
         ExecutionEvent(
@@ -64,7 +64,7 @@ def test_retries_are_one_record_with_attempts() -> None:
             node_type="compute",
             attempt=3,
             duration_seconds=3.0,
-        ),  # fmt: skip
+        ),
         ExecutionEvent(T.WORKFLOW_COMPLETED, "exec_r", "wf", t0 + 3),
     ]
     feed(tracer, events)
