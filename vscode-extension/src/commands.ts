@@ -114,7 +114,8 @@ async function runWorkflow(output: vscode.OutputChannel, uriArgument: unknown, n
     return;
   }
   const interpreter = await currentInterpreter(target.uri);
-  const spec = runCommand(interpreter.path, file, target.workflowName);
+  const { registry } = settingsFor(target.uri);
+  const spec = runCommand(interpreter.path, file, { workflowName: target.workflowName, registry });
   output.appendLine(`$ ${displayCommand(spec)}`);
   runInTerminal(`Victor: run ${target.workflowName ?? path.basename(file)}`, spec, target.uri);
 }
@@ -146,7 +147,8 @@ async function traceWorkflow(
   try {
     const reportPath = path.join(directory, "report.html");
     const interpreter = await currentInterpreter(target.uri);
-    const spec = traceCommand(interpreter.path, file, reportPath, target.workflowName);
+    const { registry } = settingsFor(target.uri);
+    const spec = traceCommand(interpreter.path, file, reportPath, { workflowName: target.workflowName, registry });
     output.appendLine(`$ ${displayCommand(spec)}`);
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Tracing ${label}`, cancellable: true },
@@ -173,7 +175,7 @@ async function traceWorkflow(
 
 function showReport(context: vscode.ExtensionContext, title: string, html: string): void {
   const panel = vscode.window.createWebviewPanel("victor.traceReport", title, vscode.ViewColumn.Beside, {
-    // The report's inline scripts (sorting, folding) run under a nonce; the CSP blocks all else.
+    // Only the report's own inline scripts run (see reportHtml.ts); the CSP blocks everything else.
     enableScripts: true,
     enableCommandUris: false,
     localResourceRoots: [],
@@ -224,7 +226,8 @@ async function validateWorkspace(output: vscode.OutputChannel): Promise<void> {
       }
       const interpreter = await currentInterpreter();
       let failed = false;
-      for (const spec of validateCommands(interpreter.path, files)) {
+      const { registry, stageLibraries } = settingsFor(undefined);
+      for (const spec of validateCommands(interpreter.path, files, { registry, stageLibraries })) {
         if (token.isCancellationRequested) {
           return;
         }

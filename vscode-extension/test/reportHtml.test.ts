@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { contentSecurityPolicy, secureReportHtml } from "../src/reportHtml";
+import { contentSecurityPolicy, declaredScriptHashes, secureReportHtml } from "../src/reportHtml";
 
 const NONCE = "AbCdEfGhIjKlMnOpQrSt";
 
@@ -9,13 +9,13 @@ describe("secureReportHtml", () => {
   it("puts the CSP first in <head> and a nonce on inline scripts", () => {
     const html = '<!DOCTYPE html><html><head><title>t</title><style>b{}</style></head><body><script>go()</script></body></html>';
     const out = secureReportHtml(html, NONCE);
-    assert.ok(out.includes(`<head><meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(NONCE)}">`));
+    assert.ok(out.includes(`<head><meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy([`'nonce-${NONCE}'`])}">`));
     assert.ok(out.includes(`<script nonce="${NONCE}">go()</script>`));
     assert.ok(out.includes("<style>b{}</style>"));
   });
 
   it("the policy allows no network, no external files and only nonce scripts", () => {
-    const csp = contentSecurityPolicy(NONCE);
+    const csp = contentSecurityPolicy([`'nonce-${NONCE}'`]);
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, new RegExp(`script-src 'nonce-${NONCE}'(;|$)`));
     assert.doesNotMatch(csp, /https?:|\*|unsafe-eval/);
@@ -27,6 +27,22 @@ describe("secureReportHtml", () => {
     assert.ok(out.includes('<script src="https://cdn/x.js">'));
     assert.ok(out.includes(`<script type="module" nonce="${NONCE}">`));
     assert.ok(!out.includes('nonce="old"'));
+  });
+
+  it("keeps the report's own script hashes instead of adding nonces", () => {
+    const hash = "'sha256-Hm7Za56eAyhBBod847kOSi/3Qww8KMoozcnyQI0kyKM='";
+    const html = `<html><head><meta http-equiv="Content-Security-Policy" content="default-src *; script-src ${hash}"></head><body><script>go()</script></body></html>`;
+    assert.deepEqual(declaredScriptHashes(html), [hash]);
+    const out = secureReportHtml(html, NONCE);
+    assert.ok(out.includes(`script-src ${hash}; connect-src 'none'`));
+    assert.ok(!out.includes("nonce"));
+    assert.ok(!out.includes("default-src *"));
+    assert.ok(out.includes("<script>go()</script>"));
+  });
+
+  it("ignores a report policy that allows more than hashes", () => {
+    assert.equal(declaredScriptHashes(`<meta http-equiv="content-security-policy" content="script-src 'sha256-AAAA=' 'unsafe-inline'">`), undefined);
+    assert.equal(declaredScriptHashes(`<meta http-equiv='Content-Security-Policy' content='default-src none'>`), undefined);
   });
 
   it("removes a looser policy of the report's own", () => {
