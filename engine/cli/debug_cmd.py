@@ -13,7 +13,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -84,7 +84,6 @@ def _parse_value(text: str, debugger: Any) -> Any:
 async def _interact(debugger: Any, program: Path) -> bool:
     """Handle commands at one stop. Returns False when the user quits."""
     from engine.debugger import DebuggerError, StepMode
-    from engine.debugger import Finished as RunFinished
 
     stop = debugger.stopped
     frames = debugger.get_stack_trace()
@@ -161,8 +160,6 @@ async def _interact(debugger: Any, program: Path) -> bool:
                 typer.echo(f"unknown command {command!r}; type `help`")
         except DebuggerError as exc:
             typer.echo(f"error: {exc}")
-        except RunFinished:  # pragma: no cover - defensive: never raised
-            return True
 
 
 async def _debug(
@@ -214,20 +211,26 @@ async def _debug(
 
 @workflow_app.command("debug")
 def debug_command(
-    workflow_path: Path = typer.Argument(..., help="Workflow YAML file."),
-    context: str | None = typer.Option(None, "-c", "--context", help="Initial context as JSON."),
-    breakpoints: str | None = typer.Option(
-        None, "-b", "--breakpoints", help="Comma-separated node IDs (or type:compute)."
-    ),
-    name: str | None = typer.Option(None, "-n", "--name", help="Workflow name (if several)."),
-    stop_on_entry: bool = typer.Option(
-        False, "--stop-on-entry", help="Stop before the first node."
-    ),
-    log_level: str = typer.Option("DEBUG", "--log-level", help="Logging level (to stderr)."),
-    profile: str | None = typer.Option(None, "-p", "--profile", help="Profile for agent nodes."),
-    registry: list[str] = typer.Option(
-        [], "-r", "--registry", help="Registry module (dotted name or .py path); repeatable."
-    ),
+    workflow_path: Annotated[Path, typer.Argument(help="Workflow YAML file.")],
+    context: Annotated[
+        str | None, typer.Option("-c", "--context", help="Initial context as JSON.")
+    ] = None,
+    breakpoints: Annotated[
+        str | None,
+        typer.Option("-b", "--breakpoints", help="Comma-separated node IDs (or type:compute)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("-n", "--name", help="Workflow name.")] = None,
+    stop_on_entry: Annotated[
+        bool, typer.Option("--stop-on-entry", help="Stop before the first node.")
+    ] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Logging level.")] = "DEBUG",
+    profile: Annotated[
+        str | None, typer.Option("-p", "--profile", help="Profile for agent nodes.")
+    ] = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option("-r", "--registry", help="Registry module or .py path; repeatable."),
+    ] = None,
 ) -> None:
     """Debug a workflow interactively: breakpoints, stepping, state, step back."""
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr)
@@ -244,6 +247,6 @@ def debug_command(
         inputs = loaded
     nodes = [b.strip() for b in (breakpoints or "").split(",") if b.strip()]
     code = asyncio.run(
-        _debug(workflow_path, name, inputs, nodes, stop_on_entry, profile, list(registry))
+        _debug(workflow_path, name, inputs, nodes, stop_on_entry, profile, list(registry or []))
     )
     raise typer.Exit(code)

@@ -98,7 +98,7 @@ async def test_bad_hit_condition_and_unknown_node_are_clear_errors() -> None:
     dbg, _, _ = debugger(linear())
     with pytest.raises(DebuggerError, match="hit condition"):
         dbg.set_breakpoint("a", hit_condition="often")
-    with pytest.raises(DebuggerError, match="no node 'zz'.*nodes: a, b, c, d"):
+    with pytest.raises(DebuggerError, match=r"no node 'zz'.*nodes: a, b, c, d"):
         dbg.set_breakpoint("zz")
     with pytest.raises(DebuggerError, match="type:compute"):
         dbg.set_breakpoint("type:loop")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,23 +207,46 @@ async def test_function_breakpoint_by_type_and_threads_for_parallel_branches(
     assert len(started) >= 2
 
 
+SPIN = textwrap.dedent(
+    """\
+    import os
+
+    def spin(node, context, tools):
+        print(f"spinning in {os.getpid()}", flush=True)
+        while True:
+            pass
+
+    HANDLERS = {"spin": spin}
+    """
+)
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 async def test_terminate_kills_a_handler_in_a_tight_loop(client: DapClient, tmp_path: Path) -> None:
-    (tmp_path / "spin.py").write_text(
-        "def spin(node, context, tools):\n    while True:\n        pass\n\nHANDLERS = {'spin': spin}\n"
-    )
+    (tmp_path / "spin.py").write_text(SPIN)
     program = tmp_path / "spin.yaml"
     program.write_text(
-        "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n        handler: spin\n"
+        "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n"
+        "        handler: spin\n"
     )
     await client.launch(str(program), registry=[str(tmp_path / "spin.py")])
     await client.request("configurationDone")
-    await client.event("thread", timeout=5) if False else None
-    import time
-
+    spinning = await client._wait_for(
+        lambda m: "spinning in" in (m.get("body") or {}).get("output", ""), "handler output"
+    )
+    pid = int(spinning["body"]["output"].split()[-1])
     started = time.monotonic()
     await client.request("terminate")
     await client.event("terminated")
     assert time.monotonic() - started < 2.0
+    assert _process_gone(pid)
 
 
 async def test_set_variable_changes_the_rest_of_the_run(client: DapClient, program: Path) -> None:
