@@ -134,7 +134,7 @@ async def test_global_continue_and_skip(strategy: ErrorRecoveryStrategy) -> None
 
 
 async def test_pause_without_gate_is_resumable() -> None:
-    reg, calls = flaky_registry(1)
+    reg, _calls = flaky_registry(1)
     wf = compile_one(FLAKY.replace("{extra}", ""))
     executor = WorkflowExecutor(
         error_recovery=ErrorRecovery(strategy=ErrorRecoveryStrategy.PAUSE), registry=reg
