@@ -190,3 +190,44 @@ def test_dap_snippet_answers_hitl_requests(tmp_path: Path) -> None:
     assert responses["i1"] == {"requestId": "i1", "approved": True, "value": "T-9"}
     assert responses["r1"] == {"requestId": "r1", "approved": True, "value": {"n": 2}}
     assert responses["r2"] == {"requestId": "r2", "approved": True, "value": "fine as is"}
+
+
+_ATTACH_PROBE = """
+lua vim.cmd.edit(vim.env.VICTOR_WORKFLOW)
+local attached = vim.wait(30000, function()
+  local client = vim.lsp.get_clients({ bufnr = 0, name = 'victor' })[1]
+  return client ~= nil and client.initialized
+end, 20)
+local client = vim.lsp.get_clients({ bufnr = 0, name = 'victor' })[1]
+io.stdout:write(vim.json.encode({ attached = attached, cmd = client and client.config.cmd,
+  via_enable = vim.lsp.is_enabled('victor') }))
+"""
+
+_PRETEND_OLD_NEOVIM = (
+    "lua local has = vim.fn.has; "
+    "vim.fn.has = function(f) if f == 'nvim-0.11' then return 0 end return has(f) end"
+)
+
+
+@pytest.mark.e2e
+def test_lsp_snippet_fallback_for_older_neovim_attaches_to_a_workflow(tmp_path: Path) -> None:
+    """The vim.lsp.start branch (Neovim < 0.11), run here by hiding 0.11 from the snippet."""
+    workflow = tmp_path / "flow.yaml"
+    workflow.write_text("workflows:\n  main:\n    nodes:\n      - id: a\n        type: transform\n")
+    (tmp_path / "victor.toml").write_text("")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VICTOR_WORKFLOW": str(workflow)}
+    result = _run_nvim(
+        "--cmd", f"let g:victor_python = '{sys.executable}'",
+        "--cmd", _PRETEND_OLD_NEOVIM,
+        "-u", str(LSP_SNIPPET),
+        "-c", _ATTACH_PROBE.strip().replace("\n", " "),
+        "-c", "qa!",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout)
+    assert probe == {
+        "attached": True,
+        "cmd": [sys.executable, "-m", "victor_lsp"],
+        "via_enable": False,  # proves the vim.lsp.start branch did the attaching
+    }
