@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,6 +47,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FULL_SNAPSHOT_EVERY = 32
+FLUSH_SECONDS = 0.05
+FLUSH_BATCH = 512
 REPLAYABLE_KINDS = ("agent", "team", "hitl", "compute")
 """Node types whose outputs a deterministic replay feeds back instead of re-running."""
 
@@ -915,6 +917,10 @@ class _Recorder:
                 recorder._write_node(node_record)
 
         self._tracer = _NodeSink()
+        self._pending: list[Callable[[Any], None]] = []
+        self._pending_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
         self._execution_id: str | None = None
         self._node_seq = 0
         self._output_seq = 0
@@ -927,6 +933,40 @@ class _Recorder:
                 self._handle(event)
         except Exception:
             log.exception("history: could not record %s", event.event_type)
+
+    # Writes are batched: one transaction per batch, flushed at least every FLUSH_SECONDS
+    # by a background thread, so a killed process loses at most that much of its run.
+    def _enqueue(self, write: Callable[[Any], None]) -> None:
+        with self._pending_lock:
+            self._pending.append(write)
+            size = len(self._pending)
+        if size >= FLUSH_BATCH:
+            self._flush()
+        elif self._flusher is None or not self._flusher.is_alive():
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="victor-history-flush", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._wake.wait(FLUSH_SECONDS):
+            self._flush()
+            with self._pending_lock:
+                if not self._pending and self._execution_id is None:
+                    return
+        self._wake.clear()
+
+    def _flush(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            with self._db.write() as cursor:
+                for write in batch:
+                    write(cursor)
+        except Exception:
+            log.exception("history: could not write %d record(s)", len(batch))
 
     def _handle(self, event: ExecutionEvent) -> None:
         T = ExecutionEventType
@@ -951,6 +991,7 @@ class _Recorder:
             self._tracer.handle_event(event)
 
     def _start(self, event: ExecutionEvent) -> None:
+        self._wake.clear()
         self._execution_id = event.execution_id
         self._node_seq = self._output_seq = self._snapshot_seq = 0
         self._previous_state = None
@@ -997,25 +1038,25 @@ class _Recorder:
         if kind == "unknown":
             kind = self._types.get(record.node_id, kind)
             record = replace(record, node_type=kind)
-        with self._db.write() as cursor:
-            _insert_node(cursor, self._execution_id, self._workflow_name, seq, record)
-            if record.status == "completed":
+        execution_id, workflow_name, count = self._execution_id, self._workflow_name, self._node_seq
+        output_seq = self._output_seq if record.status == "completed" else None
+        if output_seq is not None:
+            self._output_seq += 1
+
+        def write(cursor: Any) -> None:
+            _insert_node(cursor, execution_id, workflow_name, seq, record)
+            if output_seq is not None:
                 cursor.execute(
                     "INSERT INTO recorded_outputs (execution_id, seq, node_id, kind, outputs)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        self._execution_id,
-                        self._output_seq,
-                        record.node_id,
-                        kind,
-                        dumps(record.outputs),
-                    ),
+                    (execution_id, output_seq, record.node_id, kind, dumps(record.outputs)),
                 )
-                self._output_seq += 1
             cursor.execute(
                 "UPDATE executions SET node_count = ?, heartbeat_at = ? WHERE execution_id = ?",
-                (self._node_seq, time.time(), self._execution_id),
+                (count, time.time(), execution_id),
             )
+
+        self._enqueue(write)
 
     def _write_snapshot(self, event: ExecutionEvent) -> None:
         assert event.state is not None and self._execution_id is not None
@@ -1036,15 +1077,18 @@ class _Recorder:
                     changed[key] = value
             removed = [key for key in previous if key not in state]
         self._previous_state = dict(state)
-        with self._db.write() as cursor:
+        execution_id = self._execution_id
+        snapshot_id = snapshot_id_for(event, seq)
+
+        def write(cursor: Any) -> None:
             cursor.execute(
                 "INSERT INTO snapshots (execution_id, seq, snapshot_id, node_id, created_at,"
                 " is_full, changed, removed, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (execution_id, seq) DO NOTHING",
                 (
-                    self._execution_id,
+                    execution_id,
                     seq,
-                    snapshot_id_for(event, seq),
+                    snapshot_id,
                     event.node_id,
                     event.timestamp,
                     int(full),
@@ -1054,7 +1098,10 @@ class _Recorder:
                 ),
             )
 
+        self._enqueue(write)
+
     def _set_status(self, status: str) -> None:
+        self._flush()
         with self._db.write() as cursor:
             cursor.execute(
                 "UPDATE executions SET status = ?, heartbeat_at = ? WHERE execution_id = ?",
@@ -1071,6 +1118,7 @@ class _Recorder:
         trace = self._tracer.get_trace()
         started = trace.start_time if trace is not None else event.timestamp
         duration = event.duration_seconds or max(event.timestamp - started, 0.0)
+        self._flush()
         final_state = dict(event.state) if event.state is not None else None
         outputs = event.outputs
         if outputs is None and final_state is not None:
@@ -1095,3 +1143,4 @@ class _Recorder:
             )
         self._execution_id = None
         self._previous_state = None
+        self._wake.set()

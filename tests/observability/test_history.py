@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from engine.history import (
 from tests.observability.conftest import run_events
 
 REPO = Path(__file__).resolve().parents[2]
+_EMPTY = SimpleNamespace(node_count=0)
 
 
 def record(history: WorkflowExecutionHistory, events: list) -> None:  # type: ignore[type-arg]
@@ -127,6 +130,12 @@ def test_sigkilled_run_reads_back_as_interrupted_with_finished_nodes(history_tar
                              stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "ready"
+    # The recorder flushes in the background within FLUSH_SECONDS: wait for it, then kill.
+    deadline = time.monotonic() + 30
+    with WorkflowExecutionHistory(history_target) as watcher:
+        while (watcher.get_execution("exec_killed") or _EMPTY).node_count < 2:
+            assert time.monotonic() < deadline, "the recorder never flushed"
+            time.sleep(0.01)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
     with WorkflowExecutionHistory(history_target) as history:
