@@ -99,7 +99,8 @@ def test_failed_workflow_exits_1(tmp_path: Path) -> None:
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
     (tmp_path / "wf.yaml").write_text(
-        "workflows:\n  w:\n    nodes:\n      - id: a\n        type: transform\n        transform: 'x = 1'\n"
+        "workflows:\n  w:\n    nodes:\n      - id: a\n        type: transform\n"
+        "        transform: 'x = 1'\n"
     )
     (tmp_path / "multi.yaml").write_text(
         "workflows:\n  one:\n    nodes:\n      - id: a\n        type: transform\n"
