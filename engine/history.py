@@ -1070,13 +1070,16 @@ class _Recorder:
             removed: list[str] = []
         else:
             assert previous is not None
-            changed = {}
-            for key, value in state.items():
-                old = previous.get(key, _MISSING)
-                if old is not value and (old is _MISSING or old != value):
-                    changed[key] = value
+            get = previous.get
+            changed = {
+                key: value
+                for key, value in state.items()
+                if (old := get(key, _MISSING)) is not value and (old is _MISSING or old != value)
+            }
             removed = [key for key in previous if key not in state]
-        self._previous_state = dict(state)
+        # Event states are the executor's shallow snapshot copies and are never mutated
+        # afterwards (copy-on-write), so keeping a reference is enough.
+        self._previous_state = state
         execution_id = self._execution_id
         snapshot_id = snapshot_id_for(event, seq)
 
