@@ -241,8 +241,20 @@ class Debuggee:
 
     # --------------------------------------------------------------- control
 
-    def rpc_resume(self, mode: str, thread: str | None = None) -> None:
-        self._require().resume(StepMode(mode), thread)
+    def rpc_resume(self, mode: str, thread: str | None = None) -> dict[str, Any]:
+        """Resume; returns the node being left (type and handler) for step-in notes."""
+        debugger = self._require()
+        left: dict[str, Any] = {}
+        stop = debugger.stopped
+        if stop is not None and debugger.workflow.has_node(stop.node_id):
+            node = debugger.workflow.node(stop.node_id)
+            left = {
+                "node": node.id,
+                "type": node.type.value,
+                "handler": getattr(node, "handler", None),
+            }
+        debugger.resume(StepMode(mode), thread)
+        return left
 
     def rpc_pause(self) -> None:
         self._require().pause()

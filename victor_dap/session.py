@@ -602,10 +602,11 @@ class DebugSession:
 
     # ----------------------------------------------------------------- execution control
 
-    async def _resume(self, mode: str, arguments: dict[str, Any]) -> None:
+    async def _resume(self, mode: str, arguments: dict[str, Any]) -> dict[str, Any]:
         thread = self._thread_name(arguments["threadId"]) if "threadId" in arguments else None
         self._frames.clear()
-        await self._call("resume", mode=mode, thread=thread)
+        left = await self._call("resume", mode=mode, thread=thread)
+        return left if isinstance(left, dict) else {}
 
     async def on_continue(self, arguments: dict[str, Any]) -> dict[str, Any]:
         await self._resume("run", arguments)
@@ -615,7 +616,16 @@ class DebugSession:
         await self._resume("over", arguments)
 
     async def on_stepIn(self, arguments: dict[str, Any]) -> None:
-        await self._resume("into", arguments)
+        left = await self._resume("into", arguments)
+        if left.get("type") == "compute" and left.get("handler"):
+            # Debugging the handler's Python code (debugpy + startDebugging) is not wired
+            # yet, so stepping into a compute node steps over it; say so.
+            self.output(
+                f"Stepped over compute node {left['node']!r}: debugging its Python handler "
+                f"{left['handler']!r} from the workflow debugger is not available; set a "
+                "breakpoint in the handler and attach a Python debugger instead.\n",
+                "console",
+            )
 
     async def on_stepOut(self, arguments: dict[str, Any]) -> None:
         await self._resume("out", arguments)

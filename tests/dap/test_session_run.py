@@ -274,3 +274,134 @@ async def test_set_variable_changes_the_rest_of_the_run(client: DapClient, progr
     assert (await client.request("evaluate", {"expression": "doubled", "context": "watch"}))[
         "result"
     ] == "42"
+
+
+async def test_step_in_compute_handler_steps_over_with_a_note(
+    client: DapClient, program: Path
+) -> None:
+    await launch(client, program)
+    await client.request(
+        "setBreakpoints",
+        {"source": {"path": str(program)}, "breakpoints": [{"line": line("double_handler")}]},
+    )
+    await client.request("configurationDone")
+    stop = await client.stopped()
+    mark = client.mark()
+    await client.request("stepIn", {"threadId": stop["threadId"]})
+    await client.stopped(after=mark)
+    note = await client.event("output", after=mark)
+    assert "Stepped over compute node 'double'" in note["body"]["output"]
+
+
+async def test_exception_filter_stops_on_failed_node_with_exception_info(
+    client: DapClient, tmp_path: Path
+) -> None:
+    (tmp_path / "bad.py").write_text(
+        "def bad(node, context, tools):\n    raise ValueError('no good')\n\nHANDLERS = {'bad': bad}\n"
+    )
+    program = tmp_path / "bad.yaml"
+    program.write_text(
+        "workflows:\n  bad:\n    nodes:\n      - id: explode\n        type: compute\n"
+        "        handler: bad\n"
+    )
+    await client.launch(str(program), registry=[str(tmp_path / "bad.py")])
+    await client.request("setExceptionBreakpoints", {"filters": ["nodeFailed"]})
+    await client.request("configurationDone")
+    stop = await client.stopped()
+    assert stop["reason"] == "exception" and "no good" in stop["text"]
+    info = await client.request("exceptionInfo", {"threadId": stop["threadId"]})
+    assert "explode" in info["description"] and "no good" in info["details"]["message"]
+    mark = client.mark()
+    await client.request("continue", {"threadId": stop["threadId"]})
+    exited = await client.event("exited", after=mark)
+    assert exited["body"]["exitCode"] == 1
+    await client.event("terminated", after=mark)
+
+
+async def test_goto_restart_frame_reverse_continue_and_breakpoint_locations(
+    client: DapClient, program: Path
+) -> None:
+    await launch(client, program)
+    locations = await client.request(
+        "breakpointLocations", {"source": {"path": str(program)}, "line": 1, "endLine": 40}
+    )
+    assert line("prepare") in [b["line"] for b in locations["breakpoints"]]
+    await client.request(
+        "setBreakpoints",
+        {"source": {"path": str(program)}, "breakpoints": [{"line": line("prepare")}]},
+    )
+    await client.request("configurationDone")
+    stop = await client.stopped()
+    targets = (
+        await client.request(
+            "gotoTargets", {"source": {"path": str(program)}, "line": line("finish")}
+        )
+    )["targets"]
+    assert targets and targets[0]["line"] == line("finish")
+    mark = client.mark()
+    await client.request("goto", {"threadId": stop["threadId"], "targetId": targets[0]["id"]})
+    arrived = await client.stopped(after=mark)
+    assert arrived["reason"] == "goto"
+    frames = (await client.request("stackTrace", {"threadId": arrived["threadId"]}))["stackFrames"]
+    assert frames[0]["name"].startswith("finish")
+    mark = client.mark()
+    await client.request("reverseContinue", {"threadId": arrived["threadId"]})
+    back = await client.stopped(after=mark)
+    assert back["reason"] == "breakpoint"
+    frames = (await client.request("stackTrace", {"threadId": back["threadId"]}))["stackFrames"]
+    assert frames[0]["name"].startswith("prepare")
+    mark = client.mark()
+    await client.request("restartFrame", {"frameId": frames[0]["id"]})
+    restarted = await client.stopped(after=mark)
+    assert restarted["reason"] == "restart"
+
+
+async def test_client_vanishing_leaves_no_workflow_process(program: Path) -> None:
+    (program.parent / "slow.py").write_text(SPIN)
+    slow = program.parent / "slow.yaml"
+    slow.write_text(
+        "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n        handler: spin\n"
+    )
+    client = DapClient()
+    client.start()
+    await client.launch(str(slow), registry=[str(program.parent / "slow.py")])
+    await client.request("configurationDone")
+    spinning = await client._wait_for(
+        lambda m: "spinning in" in (m.get("body") or {}).get("output", ""), "handler output"
+    )
+    pid = int(spinning["body"]["output"].split()[-1])
+    await client.close()  # stdin EOF, no disconnect
+    assert _process_gone(pid)
+
+
+async def test_hitl_request_is_answered_by_custom_request_and_console(
+    client: DapClient, tmp_path: Path
+) -> None:
+    program = tmp_path / "hitl.yaml"
+    program.write_text(
+        "workflows:\n  ask:\n    nodes:\n      - id: gate\n        type: hitl\n"
+        "        hitl_type: approval\n        prompt: Ship it?\n        timeout: 30\n"
+        "      - id: gate2\n        type: hitl\n        hitl_type: input\n"
+        "        prompt: Name?\n        timeout: 30\n"
+    )
+    await client.launch(str(program))
+    await client.request("configurationDone")
+    asked = (await client.event("victorHitlRequest"))["body"]
+    assert asked["nodeId"] == "gate" and asked["prompt"] == "Ship it?"
+    assert asked["hitlType"] == "approval"
+    hint = await client._wait_for(
+        lambda m: "hitl approve" in (m.get("body") or {}).get("output", ""), "console hint"
+    )
+    assert hint["event"] == "output"
+    mark = client.mark()
+    await client.request(
+        "victorHitlResponse", {"requestId": asked["requestId"], "approved": True, "value": None}
+    )
+    second = (await client.event("victorHitlRequest", after=mark))["body"]
+    assert second["nodeId"] == "gate2"
+    answered = await client.request(
+        "evaluate", {"expression": 'hitl value "Ann"', "context": "repl"}
+    )
+    assert "approved" in answered["result"]
+    exited = await client.event("exited")
+    assert exited["body"]["exitCode"] == 0
