@@ -177,7 +177,8 @@ def bench_debugpy(steps: int, workdir: str) -> list[float]:
 def describe(name: str, times: list[float]) -> str:
     ordered = sorted(times)
     p90 = ordered[int(len(ordered) * 0.9) - 1]
-    return f"{name:<34} median {statistics.median(times):6.2f} ms   p90 {p90:6.2f} ms   (n={len(times)})"
+    median = statistics.median(times)
+    return f"{name:<34} median {median:6.2f} ms   p90 {p90:6.2f} ms   (n={len(times)})"
 
 
 def main() -> None:

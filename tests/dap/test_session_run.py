@@ -297,7 +297,8 @@ async def test_exception_filter_stops_on_failed_node_with_exception_info(
     client: DapClient, tmp_path: Path
 ) -> None:
     (tmp_path / "bad.py").write_text(
-        "def bad(node, context, tools):\n    raise ValueError('no good')\n\nHANDLERS = {'bad': bad}\n"
+        "def bad(node, context, tools):\n    raise ValueError('no good')\n\n"
+        "HANDLERS = {'bad': bad}\n"
     )
     program = tmp_path / "bad.yaml"
     program.write_text(
@@ -360,7 +361,8 @@ async def test_client_vanishing_leaves_no_workflow_process(program: Path) -> Non
     (program.parent / "slow.py").write_text(SPIN)
     slow = program.parent / "slow.yaml"
     slow.write_text(
-        "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n        handler: spin\n"
+        "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n"
+        "        handler: spin\n"
     )
     client = DapClient()
     client.start()
