@@ -247,7 +247,7 @@ _SCRIPT = r"""
     ['error', function (n) { return n.error || ''; }]
   ];
   var order = nodes.map(function (n, i) { return i; });
-  var limit = 2000;
+  var limit = 500;
   var sortColumn = -1, ascending = true;
   var head = document.getElementById('head');
   columns.forEach(function (col, c) {
