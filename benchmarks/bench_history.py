@@ -64,7 +64,11 @@ def timed(fn, repeat: int = 20) -> float:  # type: ignore[no-untyped-def]
 def chain_yaml(count: int) -> str:
     lines = ["workflows:", "  chain:", "    nodes:"]
     for i in range(count):
-        lines += [f"      - id: step_{i}", "        type: transform", f'        transform: "v{i} = {i}"']
+        lines += [
+            f"      - id: step_{i}",
+            "        type: transform",
+            f'        transform: "v{i} = {i}"',
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.trace import NodeTraceRecord, ToolCallRecord, WorkflowTrace  # noqa: E402
+from engine.trace import NodeTraceRecord, ToolCallRecord, WorkflowTrace
 
 NODES = 10_000
 
@@ -26,13 +26,19 @@ def big_trace() -> WorkflowTrace:
         thread = "main" if i % 10 else f"branch_{i % 4}"
         records.append(
             NodeTraceRecord(
-                node_id=f"node_{i}", node_type="compute", start_time=start + i * 0.001,
-                end_time=start + i * 0.001 + 0.0008, duration_seconds=0.0008,
-                inputs={"i": i}, outputs={"value": i, "text": "x" * 40},
-                success=i % 997 != 0, status="completed" if i % 997 else "failed",
-                error=None if i % 997 else "boom", thread=thread,
+                node_id=f"node_{i}",
+                node_type="compute",
+                start_time=start + i * 0.001,
+                end_time=start + i * 0.001 + 0.0008,
+                duration_seconds=0.0008,
+                inputs={"i": i},
+                outputs={"value": i, "text": "x" * 40},
+                success=i % 997 != 0,
+                status="completed" if i % 997 else "failed",
+                error=None if i % 997 else "boom",
+                thread=thread,
                 tool_calls=(ToolCallRecord("search", {"q": i}, "hit", 0.0002),),
-            )  # fmt: skip
+            )
         )
     return WorkflowTrace("exec_bench", "bench", start, start + NODES * 0.001,
                          inputs={"task": "x"}, outputs={}, success=False, nodes=tuple(records))  # fmt: skip
@@ -65,7 +71,9 @@ def main() -> None:
               f"({path.stat().st_size / 1e6:.1f} MB)  (target <= 1000 ms)")  # fmt: skip
         chromium = shutil.which("chromium")
         if chromium is None:
-            print("chromium not installed (scripts/ensure-chromium.sh): page open time not measured")
+            print(
+                "chromium not installed (scripts/ensure-chromium.sh): page open time not measured"
+            )
             return
         blank = Path(tmp) / "blank.html"
         blank.write_text("<!DOCTYPE html><title>b</title><p>b</p>")
