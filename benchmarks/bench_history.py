@@ -32,11 +32,38 @@ def seed(history: WorkflowExecutionHistory, count: int) -> None:
         eid = f"exec_{i:012x}"
         name = f"workflow_{i % 20}"
         ok = i % 10 != 0
-        rows.append((eid, name, "completed" if ok else "failed", int(ok), now + i,
-                     now + i + 1.5, 1.0 + (i % 7) * 0.1, 2, '{"task": "x"}', '{"r": 1}'))  # fmt: skip
+        rows.append(
+            (
+                eid,
+                name,
+                "completed" if ok else "failed",
+                int(ok),
+                now + i,
+                now + i + 1.5,
+                1.0 + (i % 7) * 0.1,
+                2,
+                '{"task": "x"}',
+                '{"r": 1}',
+            )
+        )
         for seq in range(2):
-            nodes.append((eid, seq, name, f"node_{seq}", "agent", "main", "completed", 1,
-                          now + i, now + i + 0.5, 0.5, 1, 0))  # fmt: skip
+            nodes.append(
+                (
+                    eid,
+                    seq,
+                    name,
+                    f"node_{seq}",
+                    "agent",
+                    "main",
+                    "completed",
+                    1,
+                    now + i,
+                    now + i + 0.5,
+                    0.5,
+                    1,
+                    0,
+                )
+            )
     with history._db.write() as cursor:
         cursor.executemany(
             "INSERT INTO executions (execution_id, workflow_name, status, success, started_at,"
@@ -121,16 +148,24 @@ def main() -> None:
         samples = []
         for _ in range(5):
             start = time.perf_counter()
-            subprocess.run([*command, "workflow", "history", "--limit", "20"], env=env,
-                           check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [*command, "workflow", "history", "--limit", "20"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             samples.append(time.perf_counter() - start)
-        print(f"victor workflow history process: {statistics.median(samples) * 1000:7.0f} ms"
-              "  (target <= 400 ms)")  # fmt: skip
+        print(
+            f"victor workflow history process: {statistics.median(samples) * 1000:7.0f} ms"
+            "  (target <= 400 ms)"
+        )
 
         without, with_rec = recording_overhead(folder)
         print(f"1,000-node chain without history: {without * 1000:7.0f} ms")
-        print(f"1,000-node chain with history+snapshots: {with_rec * 1000:7.0f} ms"
-              f"  ratio {with_rec / without:.2f}x  (target <= 2x)")  # fmt: skip
+        print(
+            f"1,000-node chain with history+snapshots: {with_rec * 1000:7.0f} ms"
+            f"  ratio {with_rec / without:.2f}x  (target <= 2x)"
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
