@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.config import CompileConfig
 from engine.libraries import stage_library_paths
-from engine.loader import ParsedYaml, parse_yaml
+from engine.loader import ParsedYaml, parse_yaml, paused_gc
 from engine.model import (
     CompileResult,
     ExecutionSettings,
@@ -44,7 +44,11 @@ WorkflowBody = tuple[YScalar, YMap]
 
 def compile(text: str, *, source: str, config: CompileConfig | None = None) -> CompileResult:
     """Compile workflow text. `source` is the file path (or URI) spans refer to."""
-    config = config or CompileConfig()
+    with paused_gc():
+        return _compile(text, source, config or CompileConfig())
+
+
+def _compile(text: str, source: str, config: CompileConfig) -> CompileResult:
     parsed = parse_yaml(text, source)
     problems: list[Problem] = list(parsed.problems)
     kind, bodies = _classify(parsed, text, source, problems)
@@ -396,7 +400,7 @@ def _number(table: dict[str, Any], *keys: str) -> float | None:
 
 
 def _settings(body: YMap) -> ExecutionSettings:
-    top = body.to_python()
+    top = {str(e.key.value): e.value.to_python() for e in body.entries if e.key.value != "nodes"}
     raw_execution = top.get("execution")
     execution: dict[str, Any] = raw_execution if isinstance(raw_execution, dict) else {}
     merged = {**{k: v for k, v in top.items() if k != "nodes"}, **execution}

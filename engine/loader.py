@@ -9,7 +9,10 @@ Knows nothing of workflows.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,13 +236,48 @@ class _Builder:
             )
 
 
+def _events(text: str) -> Any:
+    """PyYAML events without the generator layer of `yaml.parse` (a hot loop)."""
+    parser = _Parser(text)
+    try:
+        get_event = parser.get_event
+        while True:
+            event = get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            yield event
+    finally:
+        parser.dispose()
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic collector while building large trees of surviving objects.
+
+    Every object built here survives, so collections during the build only
+    rescan the growing heap; pausing halves the time on large files.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def parse_yaml(text: str, source: str) -> ParsedYaml:
     """Parse text into a spanned tree. Never raises on user input."""
+    with paused_gc():
+        return _parse_yaml(text, source)
+
+
+def _parse_yaml(text: str, source: str) -> ParsedYaml:
     lines = text.splitlines() or [""]
     builder = _Builder(source, lines)
     root: YNode | None = None
     try:
-        root = builder.build(yaml.parse(text, Loader=_Parser))
+        root = builder.build(_events(text))
     except yaml.MarkedYAMLError as exc:
         builder.problems.append(_syntax_problem(exc, source, lines))
         root = None

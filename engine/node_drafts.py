@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.env_subst import substitute
+from engine.env_subst import substitute, substitute_text
 from engine.libraries import (
     LibraryError,
     LibraryFile,
@@ -61,9 +61,7 @@ class DraftContext:
 
 def build_draft(index: int, entry: YMap, ctx: DraftContext, problems: list[Problem]) -> NodeDraft:
     """Merge one node entry with its `$ref`/`stage` source."""
-    local_fields = {
-        str(e.key.value): substitute(e.value.to_python(), ctx.environ) for e in entry.entries
-    }
+    local_fields = {str(e.key.value): plain_value(e.value, ctx.environ) for e in entry.entries}
     draft = NodeDraft(index, entry, {})
     for e in entry.entries:
         key = str(e.key.value)
@@ -230,6 +228,20 @@ def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
 
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def plain_value(node: YNode, environ: Mapping[str, str]) -> Any:
+    """The node as plain data with environment substitution, in one pass."""
+    if isinstance(node, YScalar):
+        value = node.value
+        return substitute_text(value, environ) if isinstance(value, str) and "$" in value else value
+    if isinstance(node, YMap):
+        return {_hashable_key(e.key.value): plain_value(e.value, environ) for e in node.entries}
+    return [plain_value(item, environ) for item in node.items]
+
+
+def _hashable_key(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
 
 
 def scalar_text(node: YNode | None) -> str | None:

@@ -8,6 +8,7 @@ with the source text character by character. Knows nothing of workflows.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 from engine.model import SourceSpan
@@ -19,6 +20,9 @@ def locate_offsets(
 ) -> list[tuple[int, int]]:
     """Source (line, column) for each value offset (offsets ascending or not)."""
     value = scalar.value if isinstance(scalar.value, str) else str(scalar.value)
+    direct = _direct_positions(scalar, lines, value, offsets)
+    if direct is not None:
+        return direct
     wanted = sorted(set(offsets))
     positions: dict[int, tuple[int, int]] = {}
     line, column = _content_start(scalar, lines)
@@ -41,6 +45,30 @@ def value_span(scalar: YScalar, lines: Sequence[str], start: int, end: int) -> S
     """The source span of value[start:end]."""
     (line, column), (end_line, end_column) = locate_offsets(scalar, lines, [start, end])
     return SourceSpan(line, column, end_line, end_column)
+
+
+def _direct_positions(
+    scalar: YScalar, lines: Sequence[str], value: str, offsets: Sequence[int]
+) -> list[tuple[int, int]] | None:
+    """Fast path: the value is written verbatim (one-line scalars, literal blocks)."""
+    line, column = _content_start(scalar, lines)
+    if line >= len(lines):
+        return None
+    if "\n" not in value:
+        if scalar.style in ("|", ">") or lines[line][column : column + len(value)] != value:
+            return None
+        return [(line, column + offset) for offset in offsets]
+    if scalar.style != "|":
+        return None
+    starts = [0]
+    for index, char in enumerate(value):
+        if char == "\n":
+            starts.append(index + 1)
+    positions = []
+    for offset in offsets:
+        row = bisect.bisect_right(starts, offset) - 1
+        positions.append((line + row, column + offset - starts[row]))
+    return positions
 
 
 def _content_start(scalar: YScalar, lines: Sequence[str]) -> tuple[int, int]:
