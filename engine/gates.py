@@ -87,3 +87,41 @@ class ExecutionGate(Protocol):
         always when a gate is attached and exception breakpoints may apply).
         Returning None lets the executor's error recovery decide."""
         ...
+
+
+class RetryAwareGate(Protocol):
+    """Optional: a gate that also wants to hold the run before each retry attempt.
+
+    The executor calls `before_retry` (when the gate defines it) after a node
+    failed and before the next attempt starts; `attempt` is the attempt about
+    to run (2 for the first retry) and `delay` the backoff it will wait.
+    Returning `GateDecision(stop=True)` cancels; `skip=True` gives up retrying.
+    """
+
+    async def before_retry(
+        self,
+        frame: Frame,
+        state: MutableMapping[str, Any],
+        outcome: NodeOutcome,
+        attempt: int,
+        delay: float,
+    ) -> GateDecision | None: ...
+
+
+class TeamAwareGate(Protocol):
+    """Optional: a gate that can step into team members (debugger "step into").
+
+    For a team node, the executor calls `before_member` (when the gate defines
+    it) before each member runs, with the team's frame, the member, its
+    position and the team's working state; `after_member` after it, with the
+    member's result. Members run through the agent runner; a decision's
+    `skip` skips that member, `stop` cancels the run.
+    """
+
+    async def before_member(
+        self, frame: Frame, member: Any, index: int, state: MutableMapping[str, Any]
+    ) -> GateDecision | None: ...
+
+    async def after_member(
+        self, frame: Frame, member: Any, index: int, result: Any
+    ) -> GateDecision | None: ...
