@@ -15,8 +15,10 @@ from engine.model import Node, Problem, Severity, SourceSpan
 from engine.node_builder import NODE_TYPES
 from engine.node_drafts import NodeDraft
 from engine.validation.context import ValidationContext, close_matches
-from engine.yaml_tree import YMap, YNode
+from engine.yaml_tree import YMap, YNode, YSeq
 
+_OPEN_SECTIONS = frozenset({"node", "metadata"})
+"""Sections checked elsewhere (nodes) or free-form (metadata)."""
 _STRUCTURAL = frozenset({"$ref", "stage", "overrides"})
 _ERROR_TYPES = frozenset({"id", "type", "next", "branches", "parallel_nodes", "members", "nodes"})
 
@@ -59,19 +61,36 @@ def check_node_fields(
             continue
         yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
         sub = draft.local(key)
+        yield from _nested(ctx, docs, spec, sub, value, node_id)
         if key == "retry_policy" and isinstance(value, dict):
-            yield from _section(ctx, docs, "retry_policy", sub, value, node_id)
             yield from _retry_ranges(ctx, value, sub, draft.value_span(key), node_id)
-        elif key == "members" and isinstance(value, list):
-            items = getattr(sub, "items", ())
-            for i, member in enumerate(value):
-                if isinstance(member, dict):
-                    member_node = items[i] if i < len(items) else None
-                    yield from _section(ctx, docs, "team_member", member_node, member, node_id)
-        elif key == "llm_config" and isinstance(value, dict):
-            yield from _section(ctx, docs, "llm_config", sub, value, node_id)
-        elif key == "constraints" and isinstance(value, dict):
-            yield from _section(ctx, docs, "constraints", sub, value, node_id)
+
+
+def _nested(
+    ctx: ValidationContext,
+    docs: Any,
+    spec: Any,
+    node: YNode | None,
+    value: Any,
+    node_id: str | None,
+) -> Iterator[Problem]:
+    """Check keys inside a field whose schema describes them (a section)."""
+    section = getattr(spec, "section", None)
+    if not section or section in _OPEN_SECTIONS or docs.allows_unknown_keys(section):
+        return
+    kind = getattr(spec, "section_kind", None)
+    if kind == "object" and isinstance(value, dict):
+        yield from _section(ctx, docs, section, node, value, node_id)
+    elif kind == "items" and isinstance(value, list):
+        items = node.items if isinstance(node, YSeq) else ()
+        for i, item in enumerate(value):
+            if isinstance(item, dict) and i < len(items):
+                yield from _section(ctx, docs, section, items[i], item, node_id)
+    elif kind == "values" and isinstance(value, dict) and isinstance(node, YMap):
+        for entry in node.entries:
+            item = value.get(entry.key.value)
+            if isinstance(item, dict):
+                yield from _section(ctx, docs, section, entry.value, item, node_id)
 
 
 def check_workflow_fields(ctx: ValidationContext, body: YMap) -> Iterator[Problem]:
@@ -90,8 +109,7 @@ def check_workflow_fields(ctx: ValidationContext, body: YMap) -> Iterator[Proble
             yield _ignored_key(ctx, key, entry.key.span, spec, None, body.to_python())
             continue
         yield from _value_problems(ctx, docs, key, spec, value, entry.value.span, None)
-        if key == "execution" and isinstance(value, dict):
-            yield from _section(ctx, docs, "execution", entry.value, value, None)
+        yield from _nested(ctx, docs, spec, entry.value, value, None)
 
 
 def _section(

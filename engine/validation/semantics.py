@@ -187,7 +187,7 @@ def _unquoted_boolean_keys(
                 "VW504",
                 Severity.WARNING,
                 f"unquoted `{entry.key.value}` is a YAML boolean, so Victor never matches this "
-                f'branch; quote it as "{word}".',
+                f'branch (this engine reads it as "{word}"); quote it as "{word}".',
                 entry.key.span,
                 node=node,
                 fixes=(ctx.replace_fix(f'Quote as "{word}"', entry.key.span, f'"{word}"'),),
