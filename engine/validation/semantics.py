@@ -231,6 +231,16 @@ def _transform(ctx: ValidationContext, node: TransformNode, draft: NodeDraft) ->
 
 
 def _compute(ctx: ValidationContext, node: ComputeNode, draft: NodeDraft) -> Iterator[Problem]:
+    constraints = node.constraints
+    if isinstance(constraints, list) and "none" in constraints and len(constraints) > 1:
+        yield ctx.problem(
+            "VW103",
+            Severity.ERROR,
+            "`constraints`: 'none' means no restriction and cannot be combined with other "
+            "values; remove 'none' or the other entries (Victor refuses this file).",
+            draft.value_span("constraints"),
+            node=node,
+        )
     registry = ctx.config.registry
     if registry is None:
         return

@@ -366,3 +366,18 @@ def test_non_workflow_yaml_is_not_a_workflow() -> None:
 def test_malformed_input_never_raises(text: str) -> None:
     result = compile(text, source="/tmp/bad.yaml")
     assert isinstance(result, CompileResult)
+
+
+def test_constraints_none_cannot_be_combined() -> None:
+    text = """\
+    workflows:
+      w:
+        nodes:
+          - id: a
+            type: compute
+            tools: [shell]
+            constraints: [none, llm]   # @mixed
+    """
+    problem = _only(_compile(text), "VW103")
+    assert problem.severity is Severity.ERROR
+    assert problem.span.line == marker_line(textwrap.dedent(text), "mixed")
