@@ -123,6 +123,9 @@ def site_at(result: CompileResult, line: int, column: int) -> Site | None:
     if found is None:
         return None
     workflow, node = found
+    origin = node.origin
+    if origin is not None and origin.site.contains(line, column):
+        return OriginSite(workflow, node, origin, origin.site)
     if node.id_span.contains(line, column):
         return NodeIdSite(workflow, node, node.id_span)
     for ref in node.refs:
@@ -132,9 +135,6 @@ def site_at(result: CompileResult, line: int, column: int) -> Site | None:
     for read in node.state_reads:
         if read.span.contains(line, column):
             return StateKeySite(workflow, node, read, read.span)
-    origin = node.origin
-    if origin is not None and origin.site.contains(line, column):
-        return OriginSite(workflow, node, origin, origin.site)
     for key in ("output", "output_key"):
         span = node.value_spans.get(key)
         if span is not None and span.contains(line, column):

@@ -121,3 +121,10 @@ async def vscode(lsp_client: LanguageClient, tmp_path: Path) -> AsyncIterator[No
     await initialize(lsp_client, VSCODE, tmp_path)
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def bare(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    """An uninitialised client: the test initialises it with its own options."""
+    yield
+    await lsp_client.shutdown_session()
