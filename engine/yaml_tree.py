@@ -2,20 +2,19 @@
 
 Produced by `engine.loader.parse_yaml`; read by the compiler and by editor
 features that need the text structure (completion context, folding, selection
-ranges). Knows nothing of workflows.
+ranges). Named tuples, because a large file holds hundreds of thousands of
+them. Knows nothing of workflows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.model import SourceSpan
 
 
-@dataclass(frozen=True, slots=True)
-class YScalar:
+class YScalar(NamedTuple):
     """A scalar with its resolved Python value.
 
     `style` is PyYAML's: None (plain), "'", '"', "|" or ">". `value_span` is
@@ -31,14 +30,12 @@ class YScalar:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class YEntry:
+class YEntry(NamedTuple):
     key: YScalar
     value: YNode
 
 
-@dataclass(frozen=True, slots=True)
-class YMap:
+class YMap(NamedTuple):
     entries: tuple[YEntry, ...]
     span: SourceSpan
     flow: bool = False
@@ -62,8 +59,7 @@ class YMap:
         return {_hashable(e.key.value): e.value.to_python() for e in self.entries}
 
 
-@dataclass(frozen=True, slots=True)
-class YSeq:
+class YSeq(NamedTuple):
     items: tuple[YNode, ...]
     span: SourceSpan
     flow: bool = False

@@ -30,7 +30,7 @@ from engine.node_builder import branch_items
 from engine.node_drafts import NodeDraft
 from engine.scalar_positions import value_span
 from engine.validation.context import ValidationContext, did_you_mean
-from engine.yaml_tree import YMap, YScalar
+from engine.yaml_tree import YMap, YScalar, YSeq
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BOOLEAN_KEYS = frozenset({"true", "false"})
@@ -256,7 +256,7 @@ def _compute(ctx: ValidationContext, node: ComputeNode, draft: NodeDraft) -> Ite
     if node.handler:
         return
     tools_node = draft.local("tools")
-    items = tools_node.items if tools_node is not None and hasattr(tools_node, "items") else ()
+    items = tools_node.items if isinstance(tools_node, YSeq) else ()
     for i, tool in enumerate(node.tools):
         if tool in registry.tools:
             continue
