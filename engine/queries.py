@@ -563,7 +563,7 @@ def _parent_key(lines: Sequence[str], line: int, indent: int, *, item: bool = Fa
     For a list item (`item=True`) a key at the same indent with no value is the
     parent too: YAML's compact `key:` / `- value` block lists.
     """
-    for number in range(line - 1, -1, -1):
+    for number in range(min(line, len(lines)) - 1, -1, -1):
         text = lines[number]
         if not _is_content(text):
             continue

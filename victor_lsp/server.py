@@ -24,7 +24,13 @@ from pygls.lsp.server import LanguageServer
 
 from engine.config import RegistryNames
 from victor_lsp import assist, convert, navigation
-from victor_lsp.documents import Analysis, AnalysisStore, CompileInputs, analyze
+from victor_lsp.documents import (
+    Analysis,
+    AnalysisStore,
+    CompileInputs,
+    analyze,
+    looks_like_workflow_file,
+)
 from victor_lsp.history_stats import HistoryStats
 from victor_lsp.positions import Encoding, PositionMap
 from victor_lsp.settings import SECTION, Settings, parse_settings
