@@ -66,14 +66,6 @@ def _plain_value(text: str) -> Any:
     return value
 
 
-def _scalar_value(event: yaml.ScalarEvent) -> Any:
-    if event.style:
-        return event.value
-    if event.tag not in (None, "!"):
-        return _tagged_value(event)
-    return _plain_value(event.value)
-
-
 def _tagged_value(event: yaml.ScalarEvent) -> Any:
     tag = event.tag or ""
     constructor = _constructor.yaml_constructors.get(tag)
@@ -116,18 +108,42 @@ class _Builder:
         return SourceSpan(span.line, span.column, line, len(self.lines[line].rstrip("\r\n")))
 
     def build(self, events: Any) -> YNode | None:
-        # Each open collection: (kind, start_event, children, pending key, anchor)
+        # Each open collection: [is_map, start_event, children, pending key, size].
+        # The scalar branch is the hot loop of large files: it is written inline.
         stack: list[list[Any]] = []
         root: YNode | None = None
+        scalar_event = yaml.ScalarEvent
+        plain_cache = _PLAIN_CACHE
         for event in events:
-            if isinstance(event, yaml.ScalarEvent):
-                span = self.span(event.start_mark, event.end_mark)
+            if event.__class__ is scalar_event:
+                start, end = event.start_mark, event.end_mark
+                span = SourceSpan(start.line, start.column, end.line, end.column)
                 style = event.style or None
-                if style in ("|", ">"):
-                    span = self.trim(span)
-                node: YNode = YScalar(_scalar_value(event), span, style, event.tag or "")
-                self.remember(event.anchor, node, 1)
-                root = self.attach(stack, node, 1) or root
+                if style is not None:
+                    value: Any = event.value
+                    if style == "|" or style == ">":
+                        span = self.trim(span)
+                elif event.tag not in (None, "!"):
+                    value = _tagged_value(event)
+                else:
+                    value = plain_cache.get(event.value, plain_cache)
+                    if value is plain_cache:
+                        value = _plain_value(event.value)
+                node: YNode = YScalar(value, span, style, event.tag or "")
+                if event.anchor:
+                    self.anchors[event.anchor] = (node, 1)
+                if not stack:
+                    root = node
+                    continue
+                frame = stack[-1]
+                frame[4] += 1
+                if not frame[0]:
+                    frame[2].append(node)
+                elif frame[3] is None:
+                    frame[3] = node
+                else:
+                    frame[2].append(YEntry(frame[3], node))
+                    frame[3] = None
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     self.problem(
@@ -137,12 +153,11 @@ class _Builder:
                     )
                     self.aborted = True
                     return None
-                kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
-                stack.append([kind, event, [], None, 1])
+                stack.append([isinstance(event, yaml.MappingStartEvent), event, [], None, 1])
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                kind, start, children, _pending, size = stack.pop()
-                node = self.close(kind, start, event, children)
-                self.remember(start.anchor, node, size)
+                is_map, start_event, children, _pending, size = stack.pop()
+                node = self.close(is_map, start_event, event, children)
+                self.remember(start_event.anchor, node, size)
                 root = self.attach(stack, node, size) or root
             elif isinstance(event, yaml.AliasEvent):
                 target = self.anchors.get(event.anchor or "")
@@ -183,7 +198,7 @@ class _Builder:
             return node
         frame = stack[-1]
         frame[4] += size
-        if frame[0] == "seq":
+        if not frame[0]:
             frame[2].append(node)
         elif frame[3] is None:
             if not isinstance(node, YScalar):
@@ -199,13 +214,13 @@ class _Builder:
             frame[3] = None
         return None
 
-    def close(self, kind: str, start: Any, end: Any, children: list[Any]) -> YNode:
+    def close(self, is_map: bool, start: Any, end: Any, children: list[Any]) -> YNode:
         flow = bool(start.flow_style)
         span = self.span(start.start_mark, end.end_mark)
         if not flow and children:
-            last = children[-1].value.span if kind == "map" else children[-1].span
+            last = children[-1].value.span if is_map else children[-1].span
             span = SourceSpan(span.line, span.column, last.end_line, last.end_column)
-        if kind == "seq":
+        if not is_map:
             return YSeq(tuple(children), span, flow)
         self.check_duplicates(children)
         return YMap(tuple(children), span, flow)
