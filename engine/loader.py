@@ -114,9 +114,11 @@ class _Builder:
         root: YNode | None = None
         scalar_event = yaml.ScalarEvent
         plain_cache = _PLAIN_CACHE
+        event: Any
         for event in events:
             if event.__class__ is scalar_event:
-                start, end = event.start_mark, event.end_mark
+                start: Any = event.start_mark
+                end: Any = event.end_mark
                 span = SourceSpan(start.line, start.column, end.line, end.column)
                 style = event.style or None
                 if style is not None:
