@@ -34,44 +34,21 @@ def _usage_error(message: str) -> NoReturn:
 
 
 def _read_context(context: str | None, context_file: Path | None) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    if context_file is not None:
-        try:
-            text = context_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            _usage_error(f"cannot read context file {context_file}: {exc.strerror or exc}")
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            _usage_error(f"{context_file}: not valid JSON: {exc}")
-        if not isinstance(data, dict):
-            _usage_error(f"{context_file}: the context must be a JSON object")
-        merged.update(data)
-    if context is not None:
-        try:
-            data = json.loads(context)
-        except ValueError as exc:
-            _usage_error(f"--context is not valid JSON: {exc}")
-        if not isinstance(data, dict):
-            _usage_error('--context must be a JSON object, e.g. \'{"task": "fix bug"}\'')
-        merged.update(data)
-    return merged
+    from engine.run_setup import RunSetupError, read_context
+
+    try:
+        return read_context(context, context_file)
+    except RunSetupError as exc:
+        _usage_error(str(exc))
 
 
 def _select(workflows: tuple[Workflow, ...], name: str | None, path: Path) -> Workflow:
-    names = [wf.name for wf in workflows]
-    if not workflows:
-        _usage_error(f"{path}: no workflows found in this file")
-    if name is not None:
-        for wf in workflows:
-            if wf.name == name:
-                return wf
-        _usage_error(f"{path}: no workflow named {name!r} (workflows: {', '.join(names)})")
-    if len(workflows) > 1:
-        _usage_error(
-            f"{path} holds several workflows ({', '.join(names)}); choose one with -n NAME"
-        )
-    return workflows[0]
+    from engine.run_setup import RunSetupError, select_workflow
+
+    try:
+        return select_workflow(workflows, name, path)
+    except RunSetupError as exc:
+        _usage_error(str(exc))
 
 
 def _plan(workflow: Workflow) -> list[str]:
@@ -93,10 +70,16 @@ def _plan(workflow: Workflow) -> list[str]:
 
 
 class _TerminalResponder:
-    """Asks HITL questions on the terminal (stdin/stderr)."""
+    """Asks HITL questions on the terminal (prompt on stderr, answer from stdin).
+
+    The answer is read by a daemon thread, so a question that times out (the
+    node's `fallback` applies) never keeps the process alive at exit.
+    """
 
     async def ask(self, request: HitlRequest) -> HitlResponse:
         import asyncio
+        import contextlib
+        import threading
 
         from engine.hitl import response_from_answer
 
@@ -105,11 +88,25 @@ class _TerminalResponder:
             lines.append("  context: " + json.dumps(dict(request.context), default=str)[:500])
         if request.choices:
             lines.append("  choices: " + ", ".join(str(c) for c in request.choices))
+        if request.default_value is not None:
+            lines.append(f"  (Enter for {request.default_value!r})")
         hint = "y/n" if request.hitl_type in ("approval", "confirmation") else "answer"
         sys.stderr.write("\n".join(lines) + f"\n  {hint}> ")
         sys.stderr.flush()
-        answer = await asyncio.to_thread(sys.stdin.readline)
-        text = answer.strip()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str] = loop.create_future()
+
+        def deliver(text: str) -> None:
+            if not answer.done():  # the question may have timed out meanwhile
+                answer.set_result(text)
+
+        def read() -> None:
+            text = sys.stdin.readline()
+            with contextlib.suppress(RuntimeError):  # the loop may be closed by now
+                loop.call_soon_threadsafe(deliver, text)
+
+        threading.Thread(target=read, name="victor-hitl-prompt", daemon=True).start()
+        text = (await answer).strip()
         if not text and request.default_value is not None:
             return response_from_answer(request, request.default_value)
         return response_from_answer(request, text)
@@ -193,38 +190,28 @@ def run(
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    if not workflow_path.is_file():
-        _usage_error(f"workflow file not found: {workflow_path}")
-    inputs = _read_context(context, context_file)
+    from engine.run_setup import RunSetupError, open_history_recorder, prepare_execution
 
-    import dataclasses
-
-    from engine.compiler import compile_file
-    from engine.workspace import compile_config_for, project_config_for, registry_modules_for
-
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
     try:
-        project = project_config_for(workflow_path)
-        compile_config = compile_config_for(workflow_path)
-        modules, base = registry_modules_for(workflow_path, registry or ())
-        from engine.registry import Registry, RegistryError
-
-        try:
-            loaded = Registry.builtin().merged(Registry.from_entry_points())
-            loaded = loaded.merged(Registry.from_modules(modules, base_dir=base, builtins=False))
-        except RegistryError as exc:
-            raise ValueError(str(exc)) from exc
-    except ValueError as exc:
-        _usage_error(str(exc))
-    if modules:
-        compile_config = dataclasses.replace(compile_config, registry=loaded.names())
-    result = compile_file(workflow_path, compile_config)
-    for problem in result.problems:
-        if problem.severity.value in ("error", "warning"):
+        prepared = prepare_execution(
+            workflow_path,
+            name=name,
+            context_json=context,
+            context_file=context_file,
+            profile=profile,
+            registry_flags=registry or (),
+            hitl_answers=hitl_answers,
+            hitl_fallback=_TerminalResponder() if interactive else None,
+            load_runners=not dry_run,
+        )
+    except RunSetupError as exc:
+        for problem in exc.problems[1:]:
             typer.echo(problem.format(), err=True)
-    if not result.ok:
-        typer.echo(f"error: {workflow_path} has {len(result.errors)} error(s); not run", err=True)
-        raise typer.Exit(2)
-    workflow = _select(result.workflows, name, workflow_path)
+        _usage_error(str(exc))
+    for problem in prepared.warnings:
+        typer.echo(problem.format(), err=True)
+    workflow = prepared.workflow
 
     if dry_run:
         for line in _plan(workflow):
@@ -232,53 +219,25 @@ def run(
         typer.echo(f"{workflow_path}: {workflow.name} is valid ({len(workflow.nodes)} nodes)")
         raise typer.Exit(0)
 
-    from engine.agent_runners import AgentRunnerError, runners_from_profiles
-    from engine.execution_engine import WorkflowExecutor
-    from engine.hitl import AnswersResponder, HitlError, NonInteractiveResponder
-
-    selected = profile or project.default_profile
-    agent_nodes = [n for n in workflow.nodes if n.type.value in ("agent", "team")]
-    if not agent_nodes and profile is None:
-        selected = None  # nothing to run agents for: load no runner at all
-    try:
-        default_runner, by_profile = runners_from_profiles(
-            project.profiles, selected, needed={n.profile for n in agent_nodes if n.profile}
-        )
-    except AgentRunnerError as exc:
-        where = f"{project.path}: " if project.path else ""
-        _usage_error(where + str(exc))
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    fallback: Any = _TerminalResponder() if interactive else NonInteractiveResponder()
-    responder: Any = fallback
-    if hitl_answers is not None:
-        try:
-            responder = AnswersResponder.from_file(hitl_answers, fallback=fallback)
-        except HitlError as exc:
-            _usage_error(str(exc))
     subscribers: list[Any] = []
     if not json_output or sys.stderr.isatty():
         subscribers.append(_Progress(rich_output=sys.stderr.isatty()))
-    project_root = None
-    if not workflow.metadata.get("project_root"):
-        project_root = project.root or workflow_path.resolve().parent
-    executor = WorkflowExecutor(
-        registry=loaded,
-        agent_runner=default_runner,
-        profile_runners=by_profile,
-        hitl_responder=responder,
-        subscribers=subscribers,
-        project_root=project_root,
-    )
-    problems = executor.preflight(workflow)
-    if problems:
-        _usage_error(problems[0])
     if not no_history:
-        _attach_history(executor, workflow, workflow_path)
+        recorder, reason = open_history_recorder(prepared)
+        if recorder is None:
+            typer.echo(f"warning: this run is not recorded in the history: {reason}", err=True)
+        else:
+            subscribers.append(recorder)
+    try:
+        # Snapshots feed the history's state timeline (`inspect`, replay from a node).
+        executor = prepared.executor(subscribers=subscribers, snapshots=not no_history)
+    except RunSetupError as exc:
+        _usage_error(str(exc))
 
     import asyncio
 
     try:
-        outcome = asyncio.run(executor.execute(workflow, inputs))
+        outcome = asyncio.run(executor.execute(workflow, prepared.initial_state()))
     except KeyboardInterrupt:
         typer.echo("cancelled", err=True)
         raise typer.Exit(1) from None
@@ -300,13 +259,11 @@ def run(
 
 
 def _attach_history(executor: Any, workflow: Workflow, path: Path) -> None:
+    """Record `executor`'s runs in the default history; one warning line if it cannot."""
     try:
         from engine.history import open_default_history
-    except ImportError:
-        log.debug("history recording unavailable (engine.history not importable)")
-        return
-    try:
+
         history = open_default_history()
-        executor.subscribe(history.recorder(workflow, workflow_file=str(path)))
+        executor.subscribe(history.recorder(workflow, workflow_file=str(path.resolve())))
     except Exception as exc:  # history must never stop a run
-        log.warning("history recording disabled: %s", exc)
+        typer.echo(f"warning: this run is not recorded in the history: {exc}", err=True)
