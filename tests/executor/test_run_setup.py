@@ -133,7 +133,8 @@ workflows:
 
 
 def test_agent_nodes_without_runner_fail_when_the_executor_is_built(tmp_path: Path) -> None:
-    text = "workflows:\n  w:\n    nodes:\n      - id: think\n        type: agent\n        goal: go\n"
+    text = "workflows:\n  w:\n    nodes:\n      - id: think\n        type: agent\n"
+    text += "        goal: go\n"
     prepared = prepare_execution(write(tmp_path, "agent.yaml", text))
     with pytest.raises(RunSetupError, match="no agent runner: think"):
         prepared.executor()
