@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.events import EventSubscriber
 from engine.hitl import HitlResponder
-from engine.model import CompileResult, Workflow
+from engine.model import CompileResult, ComputeNode, Node, Workflow
 
 
 class DebugSetupError(Exception):
@@ -143,3 +143,49 @@ def executor_factory(target: DebugTarget, hitl_responder: HitlResponder | None) 
         )
 
     return build
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerCode:
+    """Where the Python code of a compute node's handler is (for a Python debugger)."""
+
+    node_id: str
+    handler: str
+    file: str
+    line: int
+    """0-based line of the function's `def`."""
+    is_async: bool
+
+
+def handler_code(registry: Any, node: Node) -> HandlerCode | None:
+    """The Python function behind a compute node's `handler`, or None.
+
+    None when the node is not a compute node with a handler, the handler is not
+    registered, or it has no Python source file (a builtin or C function).
+    """
+    import inspect
+
+    if not isinstance(node, ComputeNode) or not node.handler or registry is None:
+        return None
+    function = getattr(registry, "handlers", {}).get(node.handler)
+    if function is None:
+        return None
+    target = inspect.unwrap(function)
+    if not inspect.isfunction(target) and not inspect.ismethod(target):
+        target = type(target).__call__  # a callable object: debug its __call__
+        if not inspect.isfunction(target):
+            return None
+    try:
+        file = inspect.getsourcefile(target)
+        _, line = inspect.getsourcelines(target)
+    except (OSError, TypeError):
+        return None
+    if file is None:
+        return None
+    return HandlerCode(
+        node.id,
+        node.handler,
+        os.path.abspath(file),
+        max(line - 1, 0),
+        inspect.iscoroutinefunction(target),
+    )

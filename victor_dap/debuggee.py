@@ -38,7 +38,10 @@ from engine.debugger import (
     WorkflowDebugger,
 )
 from engine.hitl import APPROVED, REJECTED, HitlResponse
+from victor_dap.handler_debug import PythonDebugServer, PythonDebugUnavailable
 from victor_dap.rpc import RpcConnection
+
+PYTHON_ATTACH_TIMEOUT = 30.0
 
 
 def _variable(v: Variable) -> dict[str, Any]:
@@ -67,6 +70,9 @@ class Debuggee:
         self.source_breakpoints: dict[str, list[int]] = {}
         self.function_breakpoints: list[int] = []
         self.recorder: Any = None
+        self.target: Any = None
+        self.python = PythonDebugServer()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def _require(self) -> WorkflowDebugger:
         if self.debugger is None:
@@ -110,6 +116,7 @@ class Debuggee:
             responder = AnswersResponder.from_file(hitlAnswers, fallback=debugger)
         debugger._executor_factory = executor_factory(target, responder)
         self.debugger = debugger
+        self.target = target
         self.inputs = dict(inputs or {})
         self._open_history(target)
         return {"workflow": target.workflow.name, "nodes": [n.id for n in target.workflow.nodes]}
@@ -241,8 +248,14 @@ class Debuggee:
 
     # --------------------------------------------------------------- control
 
-    def rpc_resume(self, mode: str, thread: str | None = None) -> dict[str, Any]:
-        """Resume; returns the node being left (type and handler) for step-in notes."""
+    def rpc_resume(
+        self, mode: str, thread: str | None = None, awaitPythonClient: bool = False
+    ) -> dict[str, Any]:
+        """Resume; returns the node being left (type and handler) for step-in notes.
+
+        With `awaitPythonClient` the node stays held until a Python debugger has
+        attached to debugpy (see `rpc_handlerDebugTarget`), then the run resumes.
+        """
         debugger = self._require()
         left: dict[str, Any] = {}
         stop = debugger.stopped
@@ -253,8 +266,67 @@ class Debuggee:
                 "type": node.type.value,
                 "handler": getattr(node, "handler", None),
             }
-        debugger.resume(StepMode(mode), thread)
+        step = StepMode(mode)
+        if awaitPythonClient and stop is not None:
+            debugger._require_stopped()
+            task = asyncio.get_running_loop().create_task(
+                self._resume_after_attach(stop, step, thread)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return left
+        debugger.resume(step, thread)
         return left
+
+    async def _resume_after_attach(self, stop: Stopped, mode: StepMode, thread: str | None) -> None:
+        debugger = self._require()
+        attached = await self.python.wait_for_client(PYTHON_ATTACH_TIMEOUT)
+        if not attached:
+            self._output(
+                f"No Python debugger attached within {PYTHON_ATTACH_TIMEOUT:g}s; "
+                f"running node {stop.node_id!r} without it.\n",
+                "important",
+            )
+        if debugger.stopped is stop:  # not terminated or moved on meanwhile
+            with contextlib.suppress(DebuggerError):
+                debugger.resume(mode, thread)
+
+    def rpc_handlerDebugTarget(self, thread: str | None = None) -> dict[str, Any] | None:
+        """Start debugpy for the stopped compute node's Python handler; None if it has none."""
+        from engine.debug_setup import handler_code
+
+        debugger = self._require()
+        stop = debugger.stopped
+        if stop is None or debugger.history_position is not None:
+            return None
+        if thread is not None and stop.thread != thread:
+            return None
+        if not debugger.workflow.has_node(stop.node_id) or self.target is None:
+            return None
+        code = handler_code(self.target.registry, debugger.workflow.node(stop.node_id))
+        if code is None:
+            return None
+        try:
+            port = self.python.ensure_listening(trace_loop_thread=code.is_async)
+        except PythonDebugUnavailable as exc:
+            self._output(f"Cannot debug handler {code.handler!r}: {exc}\n", "important")
+            return None
+        return {
+            "node": code.node_id,
+            "handler": code.handler,
+            "file": code.file,
+            "line": code.line,
+            "isAsync": code.is_async,
+            "host": "127.0.0.1",
+            "port": port,
+            "connected": self.python.connected(),
+        }
+
+    def rpc_cancelPythonWait(self) -> None:
+        self.python.cancel_wait()
+
+    def _output(self, text: str, category: str = "console") -> None:
+        self.notify("output", {"text": text, "category": category, "node": None})
 
     def rpc_pause(self) -> None:
         self._require().pause()

@@ -77,7 +77,8 @@ class DebugSession:
         self._lines_start_at_1 = True
         self._columns_start_at_1 = True
         self._in_flight = 0
-        self._held: list[tuple[str, dict[str, Any] | None]] = []
+        self._held: list[Callable[[], None]] = []
+        self._reverse: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._child: DebuggeeProcess | None = None
         self._launch: LaunchArguments | None = None
         self._launch_raw: dict[str, Any] = {}
@@ -109,7 +110,10 @@ class DebugSession:
             return
         kind = message.get("type")
         if kind == "response":
-            return  # answers to our reverse requests (startDebugging) need no action
+            waiter = self._reverse.pop(int(message.get("request_seq") or 0), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+            return
         if kind != "request":
             self.channel.error(
                 int(message.get("seq") or 0), "", DapError(f"unexpected message type {kind!r}")
@@ -143,15 +147,30 @@ class DebugSession:
             self._in_flight -= 1
             if self._in_flight == 0:
                 held, self._held = self._held, []
-                for event, body in held:
-                    self.channel.event(event, body)
+                for send in held:
+                    send()
+
+    def _send_after_responses(self, send: Callable[[], None]) -> None:
+        if self._in_flight:
+            self._held.append(send)
+        else:
+            send()
 
     def event(self, event: str, body: dict[str, Any] | None = None) -> None:
         """Send now, or after the responses of the requests being handled."""
-        if self._in_flight:
-            self._held.append((event, body))
-        else:
-            self.channel.event(event, body)
+        self._send_after_responses(lambda: self.channel.event(event, body))
+
+    def reverse_request(
+        self, command: str, arguments: dict[str, Any]
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Send a request to the client (after pending responses); the future gets its response."""
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+        def send() -> None:
+            self._reverse[self.channel.request(command, arguments)] = answer
+
+        self._send_after_responses(send)
+        return answer
 
     def output(self, text: str, category: str = "console") -> None:
         self.event("output", {"category": category, "output": text})
@@ -602,10 +621,10 @@ class DebugSession:
 
     # ----------------------------------------------------------------- execution control
 
-    async def _resume(self, mode: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def _resume(self, mode: str, arguments: dict[str, Any], **extra: Any) -> dict[str, Any]:
         thread = self._thread_name(arguments["threadId"]) if "threadId" in arguments else None
         self._frames.clear()
-        left = await self._call("resume", mode=mode, thread=thread)
+        left = await self._call("resume", mode=mode, thread=thread, **extra)
         return left if isinstance(left, dict) else {}
 
     async def on_continue(self, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -616,16 +635,63 @@ class DebugSession:
         await self._resume("over", arguments)
 
     async def on_stepIn(self, arguments: dict[str, Any]) -> None:
+        if self._client.get("supportsStartDebuggingRequest") and not (
+            self._launch and self._launch.noDebug
+        ):
+            thread = self._thread_name(arguments["threadId"]) if "threadId" in arguments else None
+            target = await self._call("handlerDebugTarget", timeout=20.0, thread=thread)
+            if isinstance(target, dict):
+                self._debug_python_handler(target)
+                await self._resume("into", arguments, awaitPythonClient=True)
+                return
         left = await self._resume("into", arguments)
         if left.get("type") == "compute" and left.get("handler"):
-            # Debugging the handler's Python code (debugpy + startDebugging) is not wired
-            # yet, so stepping into a compute node steps over it; say so.
+            why = (
+                "its handler has no Python source to debug"
+                if self._client.get("supportsStartDebuggingRequest")
+                else "this editor does not support the startDebugging request"
+            )
             self.output(
-                f"Stepped over compute node {left['node']!r}: debugging its Python handler "
-                f"{left['handler']!r} from the workflow debugger is not available; set a "
-                "breakpoint in the handler and attach a Python debugger instead.\n",
+                f"Stepped over compute node {left['node']!r} (handler {left['handler']!r}): "
+                f"{why}.\n",
                 "console",
             )
+
+    def _debug_python_handler(self, target: dict[str, Any]) -> None:
+        """Ask the editor to attach a Python debugger to the handler (debugpy in the child)."""
+        where = f"{target['file']}:{self._line_out(int(target['line']))}"
+        self.output(
+            f"Debugging handler {target['handler']!r} of node {target['node']!r} ({where}) "
+            "with the Python debugger; the workflow waits at the node until it returns.\n",
+            "console",
+        )
+        if target.get("connected"):
+            return
+        configuration = {
+            "type": "debugpy",
+            "request": "attach",
+            "name": f"Handler {target['handler']} (node {target['node']})",
+            "connect": {"host": target["host"], "port": int(target["port"])},
+            "justMyCode": True,
+        }
+        answer = self.reverse_request(
+            "startDebugging", {"request": "attach", "configuration": configuration}
+        )
+        task = asyncio.get_running_loop().create_task(self._python_attach_answered(answer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _python_attach_answered(self, answer: asyncio.Future[dict[str, Any]]) -> None:
+        response = await answer
+        if response.get("success"):
+            return
+        self.output(
+            f"The editor could not start the Python debugger ({response.get('message')}); "
+            "running the handler without it.\n",
+            "important",
+        )
+        with contextlib.suppress(RpcError, DapError):
+            await self._call("cancelPythonWait")
 
     async def on_stepOut(self, arguments: dict[str, Any]) -> None:
         await self._resume("out", arguments)

@@ -108,6 +108,29 @@ class DapClient:
 
         return await self._wait_for(predicate, f"event {name} {match}", timeout)
 
+    async def reverse_request(self, command: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The first request the adapter sent to us with this command."""
+        return await self._wait_for(
+            lambda m: m.get("type") == "request" and m.get("command") == command,
+            f"reverse request {command}",
+            timeout,
+        )
+
+    def answer(
+        self, request: dict[str, Any], *, success: bool = True, message: str | None = None
+    ) -> None:
+        self._seq += 1
+        response: dict[str, Any] = {
+            "seq": self._seq,
+            "type": "response",
+            "request_seq": request["seq"],
+            "command": request["command"],
+            "success": success,
+        }
+        if message is not None:
+            response["message"] = message
+        self.send_raw(encode(response))
+
     def mark(self) -> int:
         return len(self.received) - 1
 
@@ -121,7 +144,9 @@ class DapClient:
 
     # ------------------------------------------------------------ conveniences
 
-    async def launch(self, program: str, **arguments: Any) -> dict[str, Any]:
+    async def launch(
+        self, program: str, *, capabilities: dict[str, Any] | None = None, **arguments: Any
+    ) -> dict[str, Any]:
         await self.request(
             "initialize",
             {
@@ -129,6 +154,7 @@ class DapClient:
                 "linesStartAt1": True,
                 "columnsStartAt1": True,
                 "supportsInvalidatedEvent": True,
+                **(capabilities or {}),
             },
         )
         await self.event("initialized")
