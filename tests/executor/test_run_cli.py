@@ -18,12 +18,16 @@ VICTOR = Path(sys.executable).parent / "victor"
 EXAMPLES = REPO_ROOT / "examples"
 
 
-def victor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def victor(
+    *args: str, cwd: Path | None = None, home: Path | None = None, command: str = "run"
+) -> subprocess.CompletedProcess[str]:
     if not VICTOR.exists():
         pytest.skip(f"{VICTOR} not installed: run `.venv/bin/pip install -e . --no-deps`")
-    env = {**os.environ, "VICTOR_HOME": str(cwd or REPO_ROOT / ".pytest_cache" / "victor_home")}
+    victor_home = home or cwd or REPO_ROOT / ".pytest_cache" / "victor_home"
+    env = {**os.environ, "VICTOR_HOME": str(victor_home)}
+    env.pop("VICTOR_HISTORY_URL", None)
     return subprocess.run(
-        [str(VICTOR), "workflow", "run", *args],
+        [str(VICTOR), "workflow", command, *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -132,3 +136,42 @@ def test_dry_run_prints_plan_without_executing(tmp_path: Path) -> None:
     assert "triage [agent]" in proc.stdout and "parallel: stats, todo_scan" in proc.stdout
     assert "true -> write_summary" in proc.stdout
     assert "-> triage" not in proc.stderr
+
+
+def test_runs_are_recorded_in_history_unless_no_history(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    quick = str(EXAMPLES / "quick.yaml")
+    recorded = victor(quick, "-c", '{"text": "a b c d e"}', "--json", home=home)
+    assert recorded.returncode == 0, recorded.stderr
+    assert "warning" not in recorded.stderr
+    run_id = json.loads(recorded.stdout)["execution_id"]
+    skipped = victor(quick, "-c", '{"text": "a"}', "--json", "--no-history", home=home)
+    assert skipped.returncode == 0, skipped.stderr
+
+    listing = victor("--json", home=home, command="history")
+    assert listing.returncode == 0, listing.stderr
+    rows = json.loads(listing.stdout)
+    assert [row["execution_id"] for row in rows] == [run_id]
+    row = rows[0]
+    assert row["status"] == "completed" and row["workflow_name"] == "quick"
+    assert row["nodes_executed"] == ["prepare", "measure", "check", "long_text"]
+    assert row["inputs"] == {"text": "a b c d e"}
+    assert Path(row["workflow_file"]) == EXAMPLES.resolve() / "quick.yaml"
+
+    from engine.history import WorkflowExecutionHistory
+
+    with WorkflowExecutionHistory(home / "workflows.db", create=False) as history:
+        snapshots = history.snapshots(run_id)
+        assert [s.node_id for s in snapshots] == row["nodes_executed"]
+        assert history.snapshot_state(snapshots[-1].snapshot_id)["verdict"] == "long"
+
+
+def test_unusable_history_warns_once_and_the_run_succeeds(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("a file where the history folder should be")
+    proc = victor(str(EXAMPLES / "quick.yaml"), "-c", '{"text": "a"}', "--json", home=not_a_folder)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["success"] is True
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "not recorded in the history" in warnings[0]
+    assert "Traceback" not in proc.stderr
