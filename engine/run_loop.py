@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from engine.events import (
@@ -40,6 +41,7 @@ from engine.model import (
 )
 from engine.node_runners import RUNNERS, ChildOutcome, NodeError, Place, StepResult
 from engine.node_runners.hitl import hitl_output_key
+from engine.node_runners.inputs import node_inputs
 from engine.retry import Backoff, Clock
 from engine.state import ERROR, NODE_RESULTS, RESUME_NODE, snapshot
 
@@ -53,6 +55,7 @@ ET = ExecutionEventType
 _MAIN = "main"
 _REPLAYED_TYPES = (NodeType.AGENT, NodeType.COMPUTE, NodeType.HITL)
 DEFAULT_AGENT_TIMEOUT = 300.0
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 class RunFailed(Exception):
@@ -375,7 +378,8 @@ class Run:
             self.nodes_executed.append(node.id)
         listeners = self.listeners
         if listeners:
-            self.emit(ET.NODE_STARTED, node, thread=thread, attempt=1)
+            inputs = node_inputs(self, node, state)
+            self.emit(ET.NODE_STARTED, node, thread=thread, attempt=1, inputs=inputs)
         recovery = self._recovery[node.id]
         clock = self.clock
         started = clock.monotonic()
@@ -410,7 +414,7 @@ class Run:
                     node, state, place, frame, exc, message, attempt, clock.monotonic() - started
                 )
         duration = clock.monotonic() - started
-        self._store(node, state, result, duration)
+        written = self._store(node, state, result, duration)
         if listeners:
             if attempt > 1:
                 self.emit(
@@ -432,7 +436,7 @@ class Run:
                 tool_calls=result.tool_calls,
             )
         if self.config.snapshots:
-            self._capture(node, state, thread)
+            self._capture(node, state, thread, written)
         next_node = result.next_node if result.routed else node.next[0] if node.next else None
         if frame is not None and gate is not None:
             outcome = NodeOutcome(True, result.output, None, attempt, duration)
@@ -467,11 +471,17 @@ class Run:
 
     def _store(
         self, node: Node, state: dict[str, Any], result: StepResult, duration: float
-    ) -> None:
-        if result.updates:
-            state.update(result.updates)
+    ) -> tuple[str, ...]:
+        """Write the node's result into `state`; returns the top-level keys written."""
+        updates = result.updates
+        written: tuple[str, ...] = ()
+        if updates:
+            state.update(updates)
+            written = tuple(updates)
         if result.store and not result.skipped:
-            state[result.output_key or node.output] = result.output
+            key = result.output_key or node.output
+            state[key] = result.output
+            written = (*written, key)
         # One live dict owned by the run (children share it): O(1) per node.
         # Snapshots leave it out, so it never needs copying.
         self.node_results[node.id] = {
@@ -482,13 +492,31 @@ class Run:
             "duration_seconds": duration,
             "tool_calls_used": len(result.tool_calls),
         }
+        return written
 
-    def _capture(self, node: Node, state: dict[str, Any], thread: str) -> None:
+    def _capture(
+        self, node: Node, state: dict[str, Any], thread: str, written: tuple[str, ...]
+    ) -> None:
+        """Snapshot the state after `node`; the event names the keys the node wrote.
+
+        `written_keys` are the top-level keys `node` set in its thread's state
+        (the main state, or a parallel branch's view) since the node started,
+        so this snapshot equals that thread's previous state plus those keys.
+        With a debugger gate attached, the gate may also have edited the
+        state, so the event carries no `written_keys`: compare whole states.
+        """
         copy = snapshot(state)
         copy.pop(NODE_RESULTS, None)
         self.snapshots.append((node.id, thread, copy))
         if self.listeners:
-            self.emit(ET.STATE_CAPTURED, node, NodeStatus.COMPLETED, thread=thread, state=copy)
+            self.emit(
+                ET.STATE_CAPTURED,
+                node,
+                NodeStatus.COMPLETED,
+                thread=thread,
+                state=copy,
+                metadata=_NO_METADATA if self.gate is not None else {"written_keys": written},
+            )
 
     async def _failed(
         self,
@@ -512,8 +540,10 @@ class Run:
             error=message,
         )
         updates = getattr(exc, "updates", None)
+        written: tuple[str, ...] = ()
         if isinstance(updates, Mapping):
             state.update(updates)
+            written = tuple(updates)
         record = {
             "node_id": node.id,
             "success": False,
@@ -546,12 +576,13 @@ class Run:
             stored = getattr(exc, "result", None)
             if stored is not None:
                 state[node.output] = stored
+                written = (*written, node.output)
             state[ERROR] = {"node": node.id, "message": message}
-            self._recovered(node, state, thread, "continue", attempts)
+            self._recovered(node, state, thread, "continue", attempts, (*written, ERROR))
             return NodeRun("next", default_next, False, error=message, recovered=True)
         if strategy == "skip":
             self.emit(ET.NODE_SKIPPED, node, NodeStatus.SKIPPED, thread=thread, error=message)
-            self._recovered(node, state, thread, "skip", attempts)
+            self._recovered(node, state, thread, "skip", attempts, written)
             return NodeRun("next", default_next, False, error=message, recovered=True)
         if strategy == "pause":
             if thread == _MAIN:
@@ -564,7 +595,13 @@ class Run:
         return NodeRun("fail", None, False, error=message)
 
     def _recovered(
-        self, node: Node, state: dict[str, Any], thread: str, strategy: str, attempts: int
+        self,
+        node: Node,
+        state: dict[str, Any],
+        thread: str,
+        strategy: str,
+        attempts: int,
+        written: tuple[str, ...],
     ) -> None:
         self.emit(
             ET.ERROR_RECOVERED,
@@ -575,7 +612,7 @@ class Run:
             metadata={"strategy": strategy, "attempts": attempts},
         )
         if self.config.snapshots:
-            self._capture(node, state, thread)
+            self._capture(node, state, thread, written)
 
     # ------------------------------------------------------------ gate decisions
     def _before_decision(
