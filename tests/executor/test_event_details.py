@@ -69,7 +69,7 @@ def run_mixed(**options: Any) -> tuple[Events, Any]:
     return events, result
 
 
-def started_inputs(events: Events) -> dict[str, Any]:
+def started_inputs(events: Events) -> dict[str | None, Any]:
     return {e.node_id: e.inputs for e in events.of(ET.NODE_STARTED)}
 
 
