@@ -139,7 +139,13 @@ class Run:
         self.project_root = config.project_root
         self.hitl_responder = config.hitl_responder
         self.listeners = config.listeners
-        self.gate = config.gate
+        gate = self.gate = config.gate
+        # Optional gate hooks, looked up once per run (engine.gates RetryAwareGate and
+        # TeamAwareGate); without a gate none of them costs anything.
+        self._before_retry = getattr(gate, "before_retry", None) if gate is not None else None
+        self._before_member = getattr(gate, "before_member", None) if gate is not None else None
+        self._after_member = getattr(gate, "after_member", None) if gate is not None else None
+        self.member_hooks = self._before_member is not None or self._after_member is not None
         self.visits: dict[str, int] = {}
         self.steps = 0
         self.loop_iterations = 0
@@ -263,12 +269,37 @@ class Run:
         self.emit(ET.HITL_ANSWERED, node, thread=thread, outputs=response.as_dict())
         return response
 
+    async def before_member(
+        self, node: Node, place: Place, member: Any, index: int, state: Mapping[str, Any]
+    ) -> bool:
+        hook = self._before_member
+        if hook is None or place.frame is None:
+            return False
+        decision = await hook(place.frame, member, index, state)
+        if decision is None:
+            return False
+        if decision.stop:
+            raise RunStopped()
+        return decision.skip
+
+    async def after_member(
+        self, node: Node, place: Place, member: Any, index: int, result: Any
+    ) -> None:
+        hook = self._after_member
+        if hook is None or place.frame is None:
+            return
+        decision = await hook(place.frame, member, index, result)
+        if decision is not None and decision.stop:
+            raise RunStopped()
+
     async def run_children(
         self,
         parent: Node,
         child_ids: Sequence[str],
         state: Mapping[str, Any],
         parents: tuple[str, ...],
+        *,
+        first_success: bool = False,
     ) -> list[ChildOutcome]:
         depth_limit = self.workflow.settings.max_recursion_depth
         if len(parents) > depth_limit:
@@ -295,12 +326,71 @@ class Run:
 
         tasks = [asyncio.ensure_future(one(child_id)) for child_id in child_ids]
         try:
-            return list(await asyncio.gather(*tasks))
+            if first_success:
+                await self._until_first_success(tasks)
+            else:
+                await asyncio.gather(*tasks)
         except BaseException:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        outcomes = []
+        for child_id, task in zip(child_ids, tasks, strict=True):
+            if task.cancelled():
+                outcomes.append(self._cancelled_child(parent, child_id, state))
+            else:
+                outcomes.append(task.result())
+        return outcomes
+
+    @staticmethod
+    async def _until_first_success(tasks: Sequence[asyncio.Future[ChildOutcome]]) -> None:
+        """Wait until a child succeeds (then cancel the rest) or every child is done."""
+        pending: set[asyncio.Future[ChildOutcome]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a child's crash (not a node failure) propagates
+            if any(task.result().success for task in done):
+                break
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    def _cancelled_child(
+        self, parent: Node, child_id: str, state: Mapping[str, Any]
+    ) -> ChildOutcome:
+        child = self.workflow.node(child_id)
+        message = f"cancelled: another branch of {parent.id!r} succeeded first (join_strategy any)"
+        self.node_results[child_id] = {
+            "node_id": child_id,
+            "success": False,
+            "output": None,
+            "error": message,
+            "duration_seconds": 0.0,
+            "tool_calls_used": 0,
+            "cancelled": True,
+        }
+        # No event type says "cancelled" for a node: NODE_SKIPPED with status CANCELLED
+        # closes its record for the tracer and the history.
+        self.emit(
+            ET.NODE_SKIPPED,
+            child,
+            NodeStatus.CANCELLED,
+            thread=child_id,
+            error=message,
+            metadata={"cancelled": True, "parent": parent.id},
+        )
+        self.emit(
+            ET.BRANCH_FINISHED,
+            child,
+            NodeStatus.CANCELLED,
+            thread=child_id,
+            error=message,
+            metadata={"parent": parent.id, "cancelled": True},
+        )
+        return ChildOutcome(child_id, False, dict(state), None, message, cancelled=True)
 
     # ------------------------------------------------------------- main loop
     def _enter(self, node: Node, previous: Node | None) -> int:
@@ -370,7 +460,7 @@ class Run:
                 early = self._before_decision(decision, node, state, thread)
                 if early is not None:
                     return early
-        place = Place(thread, parents, visit)
+        place = Place(thread, parents, visit, frame)
         if self.config.breakpoints and node.id in self.config.breakpoints:
             self.emit(ET.BREAKPOINT_HIT, node, NodeStatus.PAUSED, thread=thread)
         self.steps += 1
@@ -395,6 +485,18 @@ class Run:
                 message = _describe(exc)
                 if attempt < recovery.backoff.max_attempts:
                     delay = recovery.backoff.delay(attempt, self.config.rng)
+                    if self._before_retry is not None and frame is not None:
+                        elapsed = clock.monotonic() - started
+                        outcome = NodeOutcome(False, None, message, attempt, elapsed)
+                        decision = await self._before_retry(
+                            frame, state, outcome, attempt + 1, delay
+                        )
+                        if decision is not None and decision.stop:
+                            raise RunStopped() from None
+                        if decision is not None and decision.skip:  # give up retrying
+                            return await self._failed(
+                                node, state, place, frame, exc, message, attempt, elapsed
+                            )
                     self.emit(
                         ET.RETRY_ATTEMPT,
                         node,

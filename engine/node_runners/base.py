@@ -18,6 +18,7 @@ from engine.events import ToolCall
 
 if TYPE_CHECKING:
     from engine.agent_runners import AgentRunner
+    from engine.gates import Frame
     from engine.hitl import HitlRequest, HitlResponder, HitlResponse
     from engine.model import Node, Workflow
     from engine.registry import Registry
@@ -59,6 +60,8 @@ class ChildOutcome:
     output: Any = None
     error: str | None = None
     recovered: bool = False
+    cancelled: bool = False
+    """join_strategy `any`: another child succeeded first, so this one was stopped."""
 
 
 class NodeEnv(Protocol):
@@ -70,6 +73,8 @@ class NodeEnv(Protocol):
     clock: Clock
     project_root: Path
     hitl_responder: HitlResponder
+    member_hooks: bool
+    """True when a debugger wants `before_member`/`after_member` around team members."""
 
     def runner_for(self, node: Node) -> AgentRunner: ...
 
@@ -87,7 +92,22 @@ class NodeEnv(Protocol):
         child_ids: Sequence[str],
         state: Mapping[str, Any],
         parents: tuple[str, ...],
-    ) -> list[ChildOutcome]: ...
+        *,
+        first_success: bool = False,
+    ) -> list[ChildOutcome]:
+        """Run `child_ids` concurrently; with `first_success`, the first child that
+        succeeds cancels the others (their outcomes have `cancelled` set)."""
+        ...
+
+    async def before_member(
+        self, node: Node, place: Place, member: Any, index: int, state: Mapping[str, Any]
+    ) -> bool:
+        """Ask the debugger before team member `index` runs; True means skip it."""
+        ...
+
+    async def after_member(
+        self, node: Node, place: Place, member: Any, index: int, result: Any
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +117,5 @@ class Place:
     thread: str
     parents: tuple[str, ...]
     visit: int
+    frame: Frame | None = None
+    """The debugger's frame of this node (None when no gate is attached)."""

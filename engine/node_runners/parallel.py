@@ -3,8 +3,11 @@
 Each child runs alone (its own auto-chain edge is not followed). Public keys a
 child changed merge back in listed order (a later child wins a conflict), and
 every child's result lands in `_parallel_results[child] = {success, output|error}`.
-`join_strategy`: `all` fails if any child failed, `any` fails only if none
-succeeded, `merge` never fails on a child and merges the successful ones.
+`join_strategy`: `all` fails if any child failed; `any` stops (cancels) the
+other children as soon as one succeeds, keeps what the finished ones wrote,
+records the stopped ones as `{success: false, cancelled: true}`, and fails
+only if none succeeded; `merge` never fails on a child and merges the
+successful ones.
 Knows nothing of how children are scheduled on threads or gated.
 """
 
@@ -30,7 +33,13 @@ async def run_parallel(
             f"parallel node {node.id!r}: unknown join_strategy {node.join_strategy!r} "
             f"(use {', '.join(JOIN_STRATEGIES)})"
         )
-    outcomes = await env.run_children(node, node.parallel_nodes, state, (*place.parents, node.id))
+    outcomes = await env.run_children(
+        node,
+        node.parallel_nodes,
+        state,
+        (*place.parents, node.id),
+        first_success=strategy == "any",
+    )
     updates: dict[str, Any] = {}
     per_child: dict[str, Any] = {}
     failed: list[str] = []
@@ -39,6 +48,12 @@ async def run_parallel(
             per_child[outcome.node_id] = {"success": True, "output": outcome.output}
             for key in changed_keys(state, outcome.view):
                 updates[key] = outcome.view[key]
+        elif outcome.cancelled:
+            per_child[outcome.node_id] = {
+                "success": False,
+                "cancelled": True,
+                "error": outcome.error,
+            }
         else:
             per_child[outcome.node_id] = {"success": False, "error": outcome.error}
             if not outcome.recovered:

@@ -14,7 +14,11 @@ its output key (`output_key`, default `team_result`). `merge_strategy` shapes
 `merge_mode` decides what happens when the output key already holds a value:
 `team_wins` replaces it, `graph_wins` keeps it, `merge` deep-merges dicts,
 `error` fails on a conflict. `total_tool_budget` bounds the members' tool
-calls. Knows nothing of which agent runner is used.
+calls. `max_iterations` bounds the member turns (each formation here gives
+every member one turn, so a team with more members than `max_iterations`
+fails before any member runs). A debugger gate may hold each member
+(`before_member`/`after_member`) and skip it; skipped members are listed
+under `skipped_members`. Knows nothing of which agent runner is used.
 """
 
 from __future__ import annotations
@@ -51,10 +55,22 @@ async def run_team(env: NodeEnv, node: TeamNode, state: dict[str, Any], place: P
             f"team node {node.id!r}: unknown team_formation {node.team_formation!r} "
             f"(use one of {', '.join(FORMATION_MAP)})"
         )
+    turns = len(node.members)  # every formation here gives each member one turn
+    if turns > node.max_iterations:
+        raise NodeError(
+            f"team {node.id!r} needs {turns} member turns in formation "
+            f"{node.team_formation!r}, over max_iterations={node.max_iterations}; "
+            "raise max_iterations or use fewer members"
+        )
     runner = env.runner_for(node)
     team_goal = render(node.goal, state)
+    hooks = env.member_hooks
+    skipped: list[str] = []
 
-    async def ask(member: TeamMember, inputs: dict[str, Any]) -> AgentResponse:
+    async def ask(index: int, member: TeamMember, inputs: dict[str, Any]) -> AgentResponse | None:
+        if hooks and await env.before_member(node, place, member, index, state):
+            skipped.append(member.id)
+            return None
         goal = render(member.goal, state) if member.goal else team_goal
         request = AgentRequest(
             node_id=node.id,
@@ -69,22 +85,26 @@ async def run_team(env: NodeEnv, node: TeamNode, state: dict[str, Any], place: P
             visit=place.visit,
         )
         response = await runner.run(request)
+        if hooks:
+            await env.after_member(node, place, member, index, response.as_dict())
         if not response.success:
             raise NodeError(f"team {node.id!r} member {member.id!r} failed: {response.error}")
         return response
 
     responses: list[tuple[str, AgentResponse]] = []
     if formation == "parallel":
-        answers = await asyncio.gather(*(ask(m, {}) for m in node.members))
-        responses = [(m.id, a) for m, a in zip(node.members, answers, strict=True)]
+        answers = await asyncio.gather(*(ask(i, m, {}) for i, m in enumerate(node.members)))
+        responses = [(m.id, a) for m, a in zip(node.members, answers, strict=True) if a is not None]
     else:
         previous = ""
-        for member in node.members:
+        for index, member in enumerate(node.members):
             if formation == "pipeline":
                 inputs: dict[str, Any] = {"input": previous}
             else:
                 inputs = {"previous_results": {mid: r.response for mid, r in responses}}
-            answer = await ask(member, inputs)
+            answer = await ask(index, member, inputs)
+            if answer is None:
+                continue
             responses.append((member.id, answer))
             previous = answer.response
     used = sum(r.tool_calls for _, r in responses)
@@ -100,7 +120,7 @@ async def run_team(env: NodeEnv, node: TeamNode, state: dict[str, Any], place: P
     if formation == "parallel":
         final = "\n\n".join(f"[{mid}] {r.response}" for mid, r in responses)
     else:
-        final = responses[-1][1].response
+        final = responses[-1][1].response if responses else ""
     result: Any = {
         "response": final,
         "success": True,
@@ -108,6 +128,8 @@ async def run_team(env: NodeEnv, node: TeamNode, state: dict[str, Any], place: P
         "member_results": members,
         "tool_calls": used,
     }
+    if skipped:
+        result["skipped_members"] = skipped
     existing = state.get(node.output)
     mode = node.merge_mode
     if existing is not None:
