@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.events import EventSubscriber, ExecutionEvent, ExecutionEventType
 from engine.history_store import Backend, HistoryStoreError, chunks, open_backend
+from engine.history_store.writer import BackgroundWriter
 from engine.state_manager import diff_states, snapshot_id_for
 from engine.trace import NodeTraceRecord, ToolCallRecord, WorkflowTrace
 from engine.trace_export.jsonsafe import dumps, loads
@@ -48,7 +48,13 @@ log = logging.getLogger(__name__)
 
 FULL_SNAPSHOT_EVERY = 32
 FLUSH_SECONDS = 0.05
-FLUSH_BATCH = 512
+"""The background writer commits at least this often while a run is recording."""
+MAX_PENDING_EVENTS = 10_000
+"""Events queued for the writer at most; a run faster than the database waits beyond this."""
+HEARTBEAT_SECONDS = 5.0
+"""How often the writer stamps `heartbeat_at` on the runs this process is recording."""
+STALE_AFTER_SECONDS = 30.0
+"""A `running` run whose heartbeat is older than this reads back as `interrupted`."""
 REPLAYABLE_KINDS = ("agent", "team", "hitl", "compute")
 """Node types whose outputs a deterministic replay feeds back instead of re-running."""
 
@@ -217,21 +223,63 @@ def _int(value: bool | None) -> int | None:
 
 _EXECUTION_COLUMNS = (
     "execution_id, workflow_name, started_at, status, success, duration_seconds, workflow_file,"
-    " inputs, outputs, error, node_count, ended_at, host, pid, metadata"
+    " inputs, outputs, error, node_count, ended_at, host, pid, metadata, heartbeat_at"
 )
 
 
 class WorkflowExecutionHistory:
     """The history store. Safe to share between threads; several processes may write."""
 
-    def __init__(self, path_or_url: str | Path | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self,
+        path_or_url: str | Path | None = None,
+        *,
+        create: bool = True,
+        stale_after_seconds: float = STALE_AFTER_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         target = default_history_location() if path_or_url is None else path_or_url
         self._db: Backend = open_backend(target, create=create)
         self.location = self._db.location
+        self.stale_after_seconds = stale_after_seconds
+        self._clock = clock
+        self._running: set[str] = set()
+        """Runs this process is recording (touched only on the writer thread)."""
+        self._writer = BackgroundWriter(
+            self._db,
+            flush_seconds=FLUSH_SECONDS,
+            max_pending=MAX_PENDING_EVENTS,
+            apply=_apply_rows,
+            heartbeat=self._heartbeat_rows,
+            heartbeat_seconds=HEARTBEAT_SECONDS,
+            is_active=lambda: bool(self._running),
+        )
         self._reap_interrupted()
 
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything recorded so far is committed; False if `timeout` passed."""
+        return self._writer.flush(timeout)
+
     def close(self) -> None:
+        self._writer.close()
         self._db.close()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # Read-your-writes: runs recorded through this object are committed before reading.
+        self._writer.flush()
+        return self._db.query(sql, params)
+
+    def _heartbeat_rows(self) -> list[_Row]:
+        now = self._clock()
+        return [(_RUN_HEARTBEAT, (now, execution_id)) for execution_id in self._running]
+
+    def _is_stale(self, status: str, host: Any, pid: Any, heartbeat: Any) -> bool:
+        """A `running` row nobody is recording any more: its process died or went silent."""
+        if status != "running":
+            return False
+        if heartbeat is not None and float(heartbeat) < self._clock() - self.stale_after_seconds:
+            return True  # any host: the writer stamps the heartbeat every HEARTBEAT_SECONDS
+        return host == _HOST and pid is not None and not _pid_alive(int(pid))
 
     def __enter__(self) -> WorkflowExecutionHistory:
         return self
@@ -294,8 +342,12 @@ class WorkflowExecutionHistory:
                     dumps(dict(metadata or {})),
                 ),
             )
-            for seq, record in enumerate(records):
-                _insert_node(cursor, execution_id, workflow_name, seq, record)
+            rows = [
+                row
+                for seq, record in enumerate(records)
+                for row in _node_rows(execution_id, workflow_name, seq, record)
+            ]
+            _apply_rows(cursor, rows)
         return execution_id
 
     def record_trace(self, trace: WorkflowTrace, workflow_file: str | None = None) -> str:
@@ -314,13 +366,15 @@ class WorkflowExecutionHistory:
 
     # -- reading ------------------------------------------------------------------------------
     def _reap_interrupted(self) -> None:
-        """Runs left `running` by a dead process on this host become `interrupted`."""
+        """Runs left `running` by a dead process (or one silent too long) become `interrupted`."""
         try:
-            rows = self._db.query(
-                "SELECT execution_id, pid FROM executions WHERE status = 'running' AND host = ?",
-                (_HOST,),
+            rows = self._query(
+                "SELECT execution_id, host, pid, heartbeat_at FROM executions"
+                " WHERE status = 'running'"
             )
-            dead = [eid for eid, pid in rows if pid is not None and not _pid_alive(int(pid))]
+            dead = [
+                eid for eid, host, pid, beat in rows if self._is_stale("running", host, pid, beat)
+            ]
             if not dead:
                 return
             with self._db.write() as cursor:
@@ -339,8 +393,8 @@ class WorkflowExecutionHistory:
         self, row: Sequence[Any], nodes_executed: Sequence[str] = ()
     ) -> ExecutionRecord:
         (eid, name, started, status, success, duration, wf_file, inputs, outputs, error,
-         node_count, ended, host, pid, metadata) = row  # fmt: skip
-        if status == "running" and host == _HOST and pid is not None and not _pid_alive(int(pid)):
+         node_count, ended, host, pid, metadata, heartbeat) = row  # fmt: skip
+        if self._is_stale(status, host, pid, heartbeat):
             status, success = "interrupted", 0
         return ExecutionRecord(
             execution_id=eid,
@@ -377,7 +431,7 @@ class WorkflowExecutionHistory:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        rows = self._db.query(sql, params)
+        rows = self._query(sql, params)
         ids = [row[0] for row in rows]
         executed = self._nodes_executed(ids)
         return [self._row_to_record(row, executed.get(row[0], ())) for row in rows]
@@ -412,7 +466,7 @@ class WorkflowExecutionHistory:
         found: dict[str, list[str]] = {}
         for batch in chunks(list(execution_ids)):
             marks = ", ".join("?" for _ in batch)
-            rows = self._db.query(
+            rows = self._query(
                 f"SELECT execution_id, node_id FROM node_records WHERE execution_id IN ({marks})"
                 " ORDER BY execution_id, seq",
                 tuple(batch),
@@ -423,7 +477,7 @@ class WorkflowExecutionHistory:
 
     def get_execution(self, execution_id: str) -> ExecutionRecord | None:
         """The full record (nodes, snapshots, final state), or None if unknown."""
-        rows = self._db.query(
+        rows = self._query(
             f"SELECT {_EXECUTION_COLUMNS}, final_state FROM executions WHERE execution_id = ?",
             (execution_id,),
         )
@@ -449,7 +503,7 @@ class WorkflowExecutionHistory:
         return record
 
     def node_records(self, execution_id: str) -> list[NodeTraceRecord]:
-        rows = self._db.query(
+        rows = self._query(
             "SELECT node_id, node_type, thread, status, success, started_at, ended_at,"
             " duration_seconds, attempts, iteration, inputs, outputs, error, tool_calls, metadata"
             " FROM node_records WHERE execution_id = ? ORDER BY seq",
@@ -483,7 +537,7 @@ class WorkflowExecutionHistory:
         self, execution_id: str, kinds: Iterable[str] | None = REPLAYABLE_KINDS
     ) -> dict[str, list[Any]]:
         """node id -> the outputs it produced, in order (for `recorded_outputs=` replay)."""
-        rows = self._db.query(
+        rows = self._query(
             "SELECT node_id, kind, outputs FROM recorded_outputs WHERE execution_id = ?"
             " ORDER BY seq",
             (execution_id,),
@@ -497,7 +551,7 @@ class WorkflowExecutionHistory:
 
     # -- snapshots -------------------------------------------------------------------------------
     def snapshots(self, execution_id: str) -> list[SnapshotInfo]:
-        rows = self._db.query(
+        rows = self._query(
             "SELECT snapshot_id, seq, node_id, created_at, metadata FROM snapshots"
             " WHERE execution_id = ? ORDER BY seq",
             (execution_id,),
@@ -509,7 +563,7 @@ class WorkflowExecutionHistory:
 
     def snapshot_state(self, snapshot_id: str) -> dict[str, Any]:
         """The full state of one stored snapshot (rebuilt from the nearest full copy)."""
-        rows = self._db.query(
+        rows = self._query(
             "SELECT execution_id, seq FROM snapshots WHERE snapshot_id = ?", (snapshot_id,)
         )
         if not rows:
@@ -521,7 +575,7 @@ class WorkflowExecutionHistory:
         return self._rebuild(execution_id, seq)
 
     def _rebuild(self, execution_id: str, seq: int) -> dict[str, Any]:
-        deltas = self._db.query(
+        deltas = self._query(
             "SELECT is_full, changed, removed FROM snapshots WHERE execution_id = ? AND seq <= ?"
             " AND seq >= (SELECT MAX(seq) FROM snapshots WHERE execution_id = ? AND seq <= ?"
             " AND is_full = 1) ORDER BY seq",
@@ -539,7 +593,7 @@ class WorkflowExecutionHistory:
     def load_snapshots(self, execution_id: str) -> list[tuple[SnapshotInfo, dict[str, Any]]]:
         """Every snapshot of a run with its rebuilt state, in order (values shared)."""
         infos = self.snapshots(execution_id)
-        rows = self._db.query(
+        rows = self._query(
             "SELECT is_full, changed, removed FROM snapshots WHERE execution_id = ? ORDER BY seq",
             (execution_id,),
         )
@@ -555,7 +609,7 @@ class WorkflowExecutionHistory:
 
     def final_state(self, execution_id: str) -> dict[str, Any]:
         """The run's final state; for an unfinished run, its last snapshot."""
-        rows = self._db.query(
+        rows = self._query(
             "SELECT final_state FROM executions WHERE execution_id = ?", (execution_id,)
         )
         if not rows:
@@ -563,9 +617,7 @@ class WorkflowExecutionHistory:
         if rows and rows[0][0] is not None:
             value = loads(rows[0][0])
             return dict(value) if isinstance(value, Mapping) else {"result": value}
-        last = self._db.query(
-            "SELECT MAX(seq) FROM snapshots WHERE execution_id = ?", (execution_id,)
-        )
+        last = self._query("SELECT MAX(seq) FROM snapshots WHERE execution_id = ?", (execution_id,))
         if last and last[0][0] is not None:
             return self._rebuild(execution_id, int(last[0][0]))
         return {}
@@ -573,7 +625,7 @@ class WorkflowExecutionHistory:
     # -- analytics (aggregated in SQL) ---------------------------------------------------------
     def get_workflow_stats(self, workflow_name: str | None = None) -> dict[str, Any]:
         where, params = self._filters(workflow_name, False, None, None, None)
-        rows = self._db.query(
+        rows = self._query(
             "SELECT status, COUNT(*), SUM(duration_seconds), MIN(duration_seconds),"
             f" MAX(duration_seconds), MIN(started_at), MAX(started_at) FROM executions{where}"
             " GROUP BY status",
@@ -612,7 +664,7 @@ class WorkflowExecutionHistory:
         window_size = max(int(window_size), 1)
 
         def window(offset: int) -> tuple[int, float | None, int]:
-            row = self._db.query(
+            row = self._query(
                 "SELECT COUNT(*), AVG(d), SUM(ok) FROM (SELECT duration_seconds AS d,"
                 " CASE WHEN status = 'completed' THEN 1 ELSE 0 END AS ok FROM executions"
                 " WHERE workflow_name = ? AND status <> 'running' ORDER BY started_at DESC"
@@ -647,7 +699,7 @@ class WorkflowExecutionHistory:
         self, workflow_name: str | None = None, execution_id: str | None = None
     ) -> list[dict[str, Any]]:
         where, params = _scope(workflow_name, execution_id)
-        rows = self._db.query(
+        rows = self._query(
             "SELECT node_id, MAX(node_type), COUNT(*), SUM(duration_seconds),"
             " AVG(duration_seconds), MIN(duration_seconds), MAX(duration_seconds),"
             " SUM(CASE WHEN success = 1 THEN 1 ELSE 0 END), SUM(attempts) - COUNT(*)"
@@ -674,7 +726,7 @@ class WorkflowExecutionHistory:
         self, workflow_name: str | None = None, execution_id: str | None = None
     ) -> list[dict[str, Any]]:
         where, params = _scope(workflow_name, execution_id)
-        rows = self._db.query(
+        rows = self._query(
             "SELECT tool_name, COUNT(*), SUM(duration_seconds), AVG(duration_seconds),"
             f" SUM(CASE WHEN success = 1 THEN 0 ELSE 1 END) FROM tool_calls{where}"
             " GROUP BY tool_name ORDER BY COUNT(*) DESC",
@@ -692,7 +744,7 @@ class WorkflowExecutionHistory:
         ]
 
     def workflow_names(self) -> list[str]:
-        return [r[0] for r in self._db.query("SELECT DISTINCT workflow_name FROM executions")]
+        return [r[0] for r in self._query("SELECT DISTINCT workflow_name FROM executions")]
 
     def compare_executions(self, execution_id_1: str, execution_id_2: str) -> ExecutionComparison:
         first = self.require_execution(execution_id_1)
@@ -799,6 +851,7 @@ class WorkflowExecutionHistory:
             clauses.append(age_clause)
             params += age_params
         where = " AND ".join(clauses)
+        self._writer.flush()
         with self._db.write() as cursor:
             victims = cursor.execute(
                 f"SELECT COUNT(*) FROM executions WHERE {where}", tuple(params)
@@ -816,7 +869,7 @@ class WorkflowExecutionHistory:
 
     def count(self, workflow_name: str | None = None) -> int:
         where, params = self._filters(workflow_name, False, None, None, None)
-        return int(self._db.query(f"SELECT COUNT(*) FROM executions{where}", params)[0][0])
+        return int(self._query(f"SELECT COUNT(*) FROM executions{where}", params)[0][0])
 
 
 def _scope(workflow_name: str | None, execution_id: str | None) -> tuple[str, list[Any]]:
@@ -831,40 +884,103 @@ def new_execution_id() -> str:
     return f"exec_{uuid.uuid4().hex[:12]}"
 
 
-def _insert_node(
-    cursor: Any, execution_id: str, workflow_name: str, seq: int, record: NodeTraceRecord
-) -> None:
-    cursor.execute(
-        "INSERT INTO node_records (execution_id, seq, workflow_name, node_id, node_type, thread,"
-        " status, success, started_at, ended_at, duration_seconds, attempts, iteration, inputs,"
-        " outputs, error, tool_calls, metadata)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+_NODE_INSERT = (
+    "INSERT INTO node_records (execution_id, seq, workflow_name, node_id, node_type, thread,"
+    " status, success, started_at, ended_at, duration_seconds, attempts, iteration, inputs,"
+    " outputs, error, tool_calls, metadata)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TOOL_CALL_INSERT = (
+    "INSERT INTO tool_calls (execution_id, node_seq, seq, workflow_name, node_id,"
+    " tool_name, duration_seconds, success, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_OUTPUT_INSERT = (
+    "INSERT INTO recorded_outputs (execution_id, seq, node_id, kind, outputs)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_SNAPSHOT_INSERT = (
+    "INSERT INTO snapshots (execution_id, seq, snapshot_id, node_id, created_at,"
+    " is_full, changed, removed, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (execution_id, seq) DO NOTHING"
+)
+_RUN_INSERT = (
+    "INSERT INTO executions (execution_id, workflow_name, workflow_file, status,"
+    " success, started_at, inputs, host, pid, heartbeat_at, metadata)"
+    " VALUES (?, ?, ?, 'running', NULL, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (execution_id) DO UPDATE SET status = 'running',"
+    " host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at"
+)
+_RUN_STATUS = "UPDATE executions SET status = ?, heartbeat_at = ? WHERE execution_id = ?"
+_RUN_FINISH = (
+    "UPDATE executions SET status = ?, success = ?, ended_at = ?, duration_seconds = ?,"
+    " outputs = ?, final_state = ?, error = ?, heartbeat_at = ?, node_count = ?"
+    " WHERE execution_id = ?"
+)
+_RUN_HEARTBEAT = (
+    "UPDATE executions SET heartbeat_at = ? WHERE execution_id = ?"
+    " AND status IN ('running', 'paused')"
+)
+_NODE_COUNT = "UPDATE executions SET node_count = ? WHERE execution_id = ?"
+_IN_ORDER = frozenset((_RUN_INSERT, _RUN_STATUS, _RUN_FINISH, _RUN_HEARTBEAT))
+"""Statements on an execution's own row: applied in the order they were queued."""
+
+_Row = tuple[str, tuple[Any, ...]]
+"""One SQL statement and its parameters, queued for the background writer."""
+
+
+def _apply_rows(cursor: Any, rows: list[_Row]) -> None:
+    """Run one batch: the executions row changes in order, then each INSERT as one executemany.
+
+    Inserted rows have unique keys and no order between them, so grouping them by
+    statement is safe; `node_count` only ever needs the last value per execution.
+    """
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    counts: dict[Any, int] = {}
+    for sql, params in rows:
+        if sql in _IN_ORDER:
+            cursor.execute(sql, params)
+        elif sql == _NODE_COUNT:
+            counts[params[1]] = params[0]
+        else:
+            grouped.setdefault(sql, []).append(params)
+    for sql, many in grouped.items():
+        cursor.executemany(sql, many)
+    if counts:
+        cursor.executemany(_NODE_COUNT, [(count, eid) for eid, count in counts.items()])
+
+
+def _node_rows(
+    execution_id: str, workflow_name: str, seq: int, record: NodeTraceRecord
+) -> list[_Row]:
+    rows: list[_Row] = [
         (
-            execution_id,
-            seq,
-            workflow_name,
-            record.node_id,
-            record.node_type,
-            record.thread,
-            record.status,
-            int(record.success),
-            record.start_time,
-            record.end_time,
-            record.duration_seconds,
-            record.attempts,
-            record.iteration,
-            dumps(record.inputs),
-            dumps(record.outputs),
-            record.error,
-            dumps([call.to_dict() for call in record.tool_calls]),
-            dumps(dict(record.metadata)),
-        ),
-    )
-    if record.tool_calls:
-        cursor.executemany(
-            "INSERT INTO tool_calls (execution_id, node_seq, seq, workflow_name, node_id,"
-            " tool_name, duration_seconds, success, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+            _NODE_INSERT,
+            (
+                execution_id,
+                seq,
+                workflow_name,
+                record.node_id,
+                record.node_type,
+                record.thread,
+                record.status,
+                int(record.success),
+                record.start_time,
+                record.end_time,
+                record.duration_seconds,
+                record.attempts,
+                record.iteration,
+                dumps(record.inputs),
+                dumps(record.outputs),
+                record.error,
+                dumps([call.to_dict() for call in record.tool_calls]),
+                dumps(dict(record.metadata)),
+            ),
+        )
+    ]
+    for index, call in enumerate(record.tool_calls):
+        rows.append(
+            (
+                _TOOL_CALL_INSERT,
                 (
                     execution_id,
                     seq,
@@ -875,18 +991,19 @@ def _insert_node(
                     call.duration_seconds,
                     int(call.success),
                     call.error,
-                )
-                for index, call in enumerate(record.tool_calls)
-            ],
+                ),
+            )
         )
+    return rows
 
 
 class _Recorder:
     """Writes one workflow's runs to the history as their events arrive.
 
-    Node records are built by a private tracer so tracing and history agree on what a
-    node record is. Every write is its own short transaction; errors are logged, never
-    raised into the executor.
+    The executor's thread only appends each event to the history's background writer;
+    building node records (with a private tracer, so tracing and history agree on what a
+    node record is), snapshot deltas and the SQL all happen on the writer thread, which
+    commits them in batches. Errors are logged, never raised into the executor.
     """
 
     def __init__(
@@ -900,7 +1017,7 @@ class _Recorder:
         from engine.trace import WorkflowTracer, graph_of_workflow
 
         self._history = history
-        self._db = history._db
+        self._writer = history._writer
         self._workflow_name = workflow if isinstance(workflow, str) else workflow.name
         self._graph = None if isinstance(workflow, str) else graph_of_workflow(workflow)
         self._types: dict[str, str] = {
@@ -909,7 +1026,6 @@ class _Recorder:
         source = None if isinstance(workflow, str) else workflow.source
         self._workflow_file = workflow_file or source
         self._record_snapshots = record_snapshots
-        self._lock = threading.Lock()
         recorder = self
 
         class _NodeSink(WorkflowTracer):
@@ -917,56 +1033,28 @@ class _Recorder:
                 recorder._write_node(node_record)
 
         self._tracer = _NodeSink()
-        self._pending: list[Callable[[Any], None]] = []
-        self._pending_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._rows: list[_Row] = []
         self._execution_id: str | None = None
         self._node_seq = 0
         self._output_seq = 0
         self._snapshot_seq = 0
         self._previous_state: Mapping[str, Any] | None = None
+        self._previous_thread = "main"
 
     def __call__(self, event: ExecutionEvent) -> None:
+        # The run's thread: one append, plus a nudge at run end so the outcome lands at once.
+        self._writer.submit(self._prepare, event)
+        if event.event_type in _RUN_END:
+            self._writer.wake()
+
+    # -- the writer thread ----------------------------------------------------------------------
+    def _prepare(self, event: ExecutionEvent) -> list[_Row]:
         try:
-            with self._lock:
-                self._handle(event)
+            self._handle(event)
         except Exception:
             log.exception("history: could not record %s", event.event_type)
-
-    # Writes are batched: one transaction per batch, flushed at least every FLUSH_SECONDS
-    # by a background thread, so a killed process loses at most that much of its run.
-    def _enqueue(self, write: Callable[[Any], None]) -> None:
-        with self._pending_lock:
-            self._pending.append(write)
-            size = len(self._pending)
-        if size >= FLUSH_BATCH:
-            self._flush()
-        elif self._flusher is None or not self._flusher.is_alive():
-            self._flusher = threading.Thread(
-                target=self._flush_loop, name="victor-history-flush", daemon=True
-            )
-            self._flusher.start()
-
-    def _flush_loop(self) -> None:
-        while not self._wake.wait(FLUSH_SECONDS):
-            self._flush()
-            with self._pending_lock:
-                if not self._pending and self._execution_id is None:
-                    return
-        self._wake.clear()
-
-    def _flush(self) -> None:
-        with self._pending_lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            with self._db.write() as cursor:
-                for write in batch:
-                    write(cursor)
-        except Exception:
-            log.exception("history: could not write %d record(s)", len(batch))
+        rows, self._rows = self._rows, []
+        return rows
 
     def _handle(self, event: ExecutionEvent) -> None:
         T = ExecutionEventType
@@ -980,7 +1068,7 @@ class _Recorder:
                 return
         if kind is T.STATE_CAPTURED and self._record_snapshots and event.state is not None:
             self._write_snapshot(event)
-        elif kind in (T.WORKFLOW_COMPLETED, T.WORKFLOW_FAILED, T.WORKFLOW_CANCELLED):
+        elif kind in _RUN_END:
             self._tracer.handle_event(event)
             self._finish(event)
         elif kind is T.WORKFLOW_PAUSED:
@@ -991,8 +1079,8 @@ class _Recorder:
             self._tracer.handle_event(event)
 
     def _start(self, event: ExecutionEvent) -> None:
-        self._wake.clear()
         self._execution_id = event.execution_id
+        self._history._running.add(event.execution_id)
         self._node_seq = self._output_seq = self._snapshot_seq = 0
         self._previous_state = None
         self._tracer.handle_event(
@@ -1008,26 +1096,19 @@ class _Recorder:
         metadata = dict(event.metadata)
         if self._graph is not None:
             metadata["graph"] = self._graph
-        now = time.time()
-        with self._db.write() as cursor:
-            cursor.execute(
-                "INSERT INTO executions (execution_id, workflow_name, workflow_file, status,"
-                " success, started_at, inputs, host, pid, heartbeat_at, metadata)"
-                " VALUES (?, ?, ?, 'running', NULL, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (execution_id) DO UPDATE SET status = 'running',"
-                " host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at",
-                (
-                    event.execution_id,
-                    event.workflow or self._workflow_name,
-                    self._workflow_file,
-                    event.timestamp,
-                    dumps(dict(event.inputs) if event.inputs is not None else {}),
-                    _HOST,
-                    os.getpid(),
-                    now,
-                    dumps(metadata),
-                ),
-            )
+        row = (
+            event.execution_id,
+            event.workflow or self._workflow_name,
+            self._workflow_file,
+            event.timestamp,
+            dumps(dict(event.inputs) if event.inputs is not None else {}),
+            _HOST,
+            os.getpid(),
+            time.time(),
+            dumps(metadata),
+        )
+
+        self._rows.append((_RUN_INSERT, row))
 
     def _write_node(self, record: NodeTraceRecord) -> None:
         if self._execution_id is None:
@@ -1043,20 +1124,14 @@ class _Recorder:
         if output_seq is not None:
             self._output_seq += 1
 
-        def write(cursor: Any) -> None:
-            _insert_node(cursor, execution_id, workflow_name, seq, record)
-            if output_seq is not None:
-                cursor.execute(
-                    "INSERT INTO recorded_outputs (execution_id, seq, node_id, kind, outputs)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (execution_id, output_seq, record.node_id, kind, dumps(record.outputs)),
-                )
-            cursor.execute(
-                "UPDATE executions SET node_count = ?, heartbeat_at = ? WHERE execution_id = ?",
-                (count, time.time(), execution_id),
+        rows = _node_rows(execution_id, workflow_name, seq, record)
+        if output_seq is not None:
+            outputs_json = rows[0][1][14]  # the node row's outputs, already encoded
+            rows.append(
+                (_OUTPUT_INSERT, (execution_id, output_seq, record.node_id, kind, outputs_json))
             )
-
-        self._enqueue(write)
+        rows.append((_NODE_COUNT, (count, execution_id)))
+        self._rows.extend(rows)
 
     def _write_snapshot(self, event: ExecutionEvent) -> None:
         assert event.state is not None and self._execution_id is not None
@@ -1064,86 +1139,98 @@ class _Recorder:
         seq = self._snapshot_seq
         self._snapshot_seq += 1
         previous = self._previous_state
-        full = previous is None or seq % FULL_SNAPSHOT_EVERY == 0
-        if full:
-            changed: Mapping[str, Any] = state
-            removed: list[str] = []
+        removed: list[str] = []
+        if previous is None or seq % FULL_SNAPSHOT_EVERY == 0:
+            full, changed = True, dict(state)
         else:
-            assert previous is not None
-            get = previous.get
-            changed = {
-                key: value
-                for key, value in state.items()
-                if (old := get(key, _MISSING)) is not value and (old is _MISSING or old != value)
-            }
-            removed = [key for key in previous if key not in state]
+            full = False
+            # `written_keys` are relative to the same thread's previous state; deltas are
+            # stored against the previous snapshot, so they only apply within one thread.
+            written = (
+                event.metadata.get("written_keys")
+                if event.thread == self._previous_thread
+                else None
+            )
+            changed, removed = state_delta(previous, state, written)
         # Event states are the executor's shallow snapshot copies and are never mutated
         # afterwards (copy-on-write), so keeping a reference is enough.
         self._previous_state = state
-        execution_id = self._execution_id
-        snapshot_id = snapshot_id_for(event, seq)
+        self._previous_thread = event.thread
+        row = (
+            self._execution_id,
+            seq,
+            snapshot_id_for(event, seq),
+            event.node_id,
+            event.timestamp,
+            int(full),
+            dumps(changed),
+            dumps(removed),
+            dumps({"thread": event.thread, "iteration": event.iteration}),
+        )
 
-        def write(cursor: Any) -> None:
-            cursor.execute(
-                "INSERT INTO snapshots (execution_id, seq, snapshot_id, node_id, created_at,"
-                " is_full, changed, removed, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (execution_id, seq) DO NOTHING",
-                (
-                    execution_id,
-                    seq,
-                    snapshot_id,
-                    event.node_id,
-                    event.timestamp,
-                    int(full),
-                    dumps(dict(changed)),
-                    dumps(removed),
-                    dumps({"thread": event.thread, "iteration": event.iteration}),
-                ),
-            )
-
-        self._enqueue(write)
+        self._rows.append((_SNAPSHOT_INSERT, row))
 
     def _set_status(self, status: str) -> None:
-        self._flush()
-        with self._db.write() as cursor:
-            cursor.execute(
-                "UPDATE executions SET status = ?, heartbeat_at = ? WHERE execution_id = ?",
-                (status, time.time(), self._execution_id),
-            )
+        self._rows.append((_RUN_STATUS, (status, time.time(), self._execution_id)))
 
     def _finish(self, event: ExecutionEvent) -> None:
-        T = ExecutionEventType
-        status = {
-            T.WORKFLOW_COMPLETED: "completed",
-            T.WORKFLOW_FAILED: "failed",
-            T.WORKFLOW_CANCELLED: "cancelled",
-        }[event.event_type]
+        status = _RUN_END[event.event_type]
         trace = self._tracer.get_trace()
         started = trace.start_time if trace is not None else event.timestamp
         duration = event.duration_seconds or max(event.timestamp - started, 0.0)
-        self._flush()
         final_state = dict(event.state) if event.state is not None else None
         outputs = event.outputs
         if outputs is None and final_state is not None:
             # Internal keys (`_node_results`, `_execution_id`, ...) are not outputs.
             outputs = {k: v for k, v in final_state.items() if not str(k).startswith("_")}
-        with self._db.write() as cursor:
-            cursor.execute(
-                "UPDATE executions SET status = ?, success = ?, ended_at = ?,"
-                " duration_seconds = ?, outputs = ?, final_state = ?, error = ?,"
-                " heartbeat_at = ? WHERE execution_id = ?",
-                (
-                    status,
-                    _int(status == "completed"),
-                    event.timestamp,
-                    duration,
-                    dumps(outputs),
-                    None if final_state is None else dumps(final_state),
-                    event.error,
-                    time.time(),
-                    self._execution_id,
-                ),
-            )
+        row = (
+            status,
+            _int(status == "completed"),
+            event.timestamp,
+            duration,
+            dumps(outputs),
+            None if final_state is None else dumps(final_state),
+            event.error,
+            time.time(),
+            self._node_seq,
+            self._execution_id,
+        )
+        self._rows.append((_RUN_FINISH, row))
+        if self._execution_id is not None:
+            self._history._running.discard(self._execution_id)
         self._execution_id = None
         self._previous_state = None
-        self._wake.set()
+
+
+_RUN_END: dict[ExecutionEventType, str] = {
+    ExecutionEventType.WORKFLOW_COMPLETED: "completed",
+    ExecutionEventType.WORKFLOW_FAILED: "failed",
+    ExecutionEventType.WORKFLOW_CANCELLED: "cancelled",
+}
+
+
+_KEY_COLLECTIONS = (tuple, list, set, frozenset)
+
+
+def state_delta(
+    previous: Mapping[str, Any], state: Mapping[str, Any], written_keys: Any = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Top-level keys of `state` that differ from `previous`, and the keys it dropped.
+
+    With the executor's `written_keys` (the keys the node wrote) this costs O(written);
+    without them, or when the key counts show something else changed, it compares every
+    key (identity first: unchanged values are the very same objects).
+    """
+    if isinstance(written_keys, _KEY_COLLECTIONS):
+        changed = {key: state[key] for key in written_keys if key in state}
+        added = sum(1 for key in changed if key not in previous)
+        removed = [key for key in written_keys if key not in state and key in previous]
+        if len(state) == len(previous) + added - len(removed):
+            return changed, removed
+    get = previous.get
+    changed = {
+        key: value
+        for key, value in state.items()
+        if (old := get(key, _MISSING)) is not value and (old is _MISSING or old != value)
+    }
+    return changed, [key for key in previous if key not in state]

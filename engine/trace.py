@@ -772,15 +772,18 @@ class WorkflowTracer:
         if event.node_type and opened.node_type == "unknown":
             opened.node_type = event.node_type
         # Model, provider and token usage for agent nodes travel in event metadata.
-        opened.metadata.update({k: v for k, v in event.metadata.items() if not k.startswith("_")})
-        calls = [ToolCallRecord.from_event_call(c, ended_at=None) for c in event.tool_calls]
-        known = {(c.tool_name, c.duration_seconds, repr(c.inputs)) for c in opened.tool_calls}
-        fresh = [c for c in calls if (c.tool_name, c.duration_seconds, repr(c.inputs)) not in known]
-        status = {
-            T.NODE_COMPLETED: "completed",
-            T.NODE_FAILED: "failed",
-            T.NODE_SKIPPED: "skipped",
-        }[event.event_type]
+        if event.metadata:
+            opened.metadata.update(
+                {k: v for k, v in event.metadata.items() if not k.startswith("_")}
+            )
+        fresh: list[ToolCallRecord] = []
+        if event.tool_calls:
+            calls = [ToolCallRecord.from_event_call(c, ended_at=None) for c in event.tool_calls]
+            known = {(c.tool_name, c.duration_seconds, repr(c.inputs)) for c in opened.tool_calls}
+            fresh = [
+                c for c in calls if (c.tool_name, c.duration_seconds, repr(c.inputs)) not in known
+            ]
+        status = _FINISHED_STATUS[event.event_type]
         self.end_node(
             outputs=_plain(event.outputs),
             success=event.event_type is not T.NODE_FAILED,
@@ -845,6 +848,13 @@ class WorkflowTracer:
         from engine import trace_export
 
         return trace_export.export(self._trace_or_empty(), Path(output_path), format, **options)
+
+
+_FINISHED_STATUS = {
+    ExecutionEventType.NODE_COMPLETED: "completed",
+    ExecutionEventType.NODE_FAILED: "failed",
+    ExecutionEventType.NODE_SKIPPED: "skipped",
+}
 
 
 def _plain(value: Any) -> Any:

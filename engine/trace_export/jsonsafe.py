@@ -36,9 +36,15 @@ def json_default(value: Any) -> Any:
     return repr(value)
 
 
+_ENCODE = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":")).encode
+"""One encoder for every call: `json.dumps` with options builds a new one each time."""
+
+
 def dumps(value: Any) -> str:
     """Compact JSON for storage."""
-    return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    if value is None:
+        return "null"
+    return _ENCODE(value)
 
 
 def loads(text: str | None) -> Any:
