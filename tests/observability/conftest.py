@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import os
+import select
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -19,6 +20,29 @@ from engine.events import ExecutionEvent, ExecutionEventType, ToolCall
 
 T = ExecutionEventType
 PG_URL_ENV = "VICTOR_TEST_POSTGRES_URL"
+
+
+def read_line(pipe: IO[bytes], timeout: float) -> str:
+    """The next line a child writes to `pipe`, waiting at most `timeout` seconds in all.
+
+    Uses select() on the pipe's descriptor (no sleeping, no polling loop): fails with a
+    clear message when the deadline passes or the child closes the pipe first.
+    """
+    deadline = time.monotonic() + timeout
+    fd = pipe.fileno()
+    data = b""
+    while not data.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no line from the child within {timeout:g}s (got {data!r})")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1)
+        if not chunk:
+            raise AssertionError(f"the child closed its output before a full line ({data!r})")
+        data += chunk
+    return data.decode().strip()
 
 
 def run_events(

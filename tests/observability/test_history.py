@@ -8,9 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -19,10 +17,9 @@ from engine.history import (
     UnknownExecutionError,
     WorkflowExecutionHistory,
 )
-from tests.observability.conftest import run_events
+from tests.observability.conftest import read_line, run_events
 
 REPO = Path(__file__).resolve().parents[2]
-_EMPTY = SimpleNamespace(node_count=0)
 
 
 def record(history: WorkflowExecutionHistory, events: list) -> None:  # type: ignore[type-arg]
@@ -108,10 +105,10 @@ def test_prune_keeps_the_newest_runs(history_target: str) -> None:
 
 
 _KILLED_RUN = """
-import os, sys
+import sys
 sys.path.insert(0, {repo!r})
 from engine.history import WorkflowExecutionHistory
-from tests.observability.conftest import run_events
+from tests.observability.conftest import read_line, run_events
 history = WorkflowExecutionHistory({target!r})
 recorder = history.recorder("wf")
 events = run_events("exec_killed", nodes=4)
@@ -119,7 +116,8 @@ events = run_events("exec_killed", nodes=4)
 cut = [i for i, e in enumerate(events) if e.event_type.value == "state_captured"][1]
 for event in events[: cut + 1]:
     recorder(event)
-print("ready", flush=True)
+assert history.flush(timeout=60), "the background writer did not commit"
+print("recorded", flush=True)
 sys.stdin.read()
 """
 
@@ -127,17 +125,15 @@ sys.stdin.read()
 def test_sigkilled_run_reads_back_as_interrupted_with_finished_nodes(history_target: str) -> None:
     script = _KILLED_RUN.format(repo=str(REPO), target=history_target)
     child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)  # fmt: skip
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    # The recorder flushes in the background within FLUSH_SECONDS: wait for it, then kill.
-    deadline = time.monotonic() + 30
-    with WorkflowExecutionHistory(history_target) as watcher:
-        while (watcher.get_execution("exec_killed") or _EMPTY).node_count < 2:
-            assert time.monotonic() < deadline, "the recorder never flushed"
-            time.sleep(0.01)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=30)
+                             stdout=subprocess.PIPE)  # fmt: skip
+    try:
+        assert child.stdout is not None
+        # The child prints once its two finished nodes are committed; then it is killed.
+        line = read_line(child.stdout, timeout=60)
+        assert line == "recorded", f"child said {line!r} (exit code {child.poll()})"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
     with WorkflowExecutionHistory(history_target) as history:
         run = history.require_execution("exec_killed")
         assert run.status == "interrupted"
