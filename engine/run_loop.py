@@ -222,18 +222,19 @@ class Run:
         return self._compiled("transform", text)
 
     def _compiled(self, kind: str, text: str) -> Any:
+        # The cache is the executor's, whose registry is fixed: (kind, text) is enough.
         cache = self.config.expression_cache
         compiled = cache.get((kind, text))
         if compiled is None:
-            try:
-                from engine import expressions
-            except ImportError as exc:  # the expression package is optional at import time
-                raise NodeError(f"the expression language is unavailable: {exc}") from exc
+            from engine import expressions
+
+            # Registered transform functions are callable by name inside expressions.
+            functions = self.registry.transforms or None
             try:
                 if kind == "condition":
-                    compiled = expressions.compile_expression(text)
+                    compiled = expressions.compile_expression(text, functions=functions)
                 else:
-                    compiled = expressions.compile_transform(text)
+                    compiled = expressions.compile_transform(text, functions=functions)
             except expressions.ExpressionError as exc:
                 raise NodeError(f"{kind} {text!r}: {exc}") from exc
             cache[(kind, text)] = compiled

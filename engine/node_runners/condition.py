@@ -4,7 +4,8 @@ A registered named condition is called with a read-only view of the state
 and returns a branch key. Otherwise the text is an expression: a bool selects
 `"true"`/`"false"`, another value the branch with that key. No match falls
 back to `default`; without one the node fails naming the value and branches.
-Knows nothing of how expressions are parsed.
+Knows nothing of how expressions are parsed; `engine.expressions.branch_key`
+turns a value into a branch key.
 """
 
 from __future__ import annotations
@@ -12,19 +13,9 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
+from engine.expressions import branch_key
 from engine.model import ConditionNode
 from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
-
-
-def branch_key_of(value: Any) -> str:
-    """Same rule as `engine.expressions.branch_key` (bools -> "true"/"false")."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "none"
-    return str(value)
 
 
 async def run_condition(
@@ -37,7 +28,7 @@ async def run_condition(
             value = await value
     else:
         value = env.compiled_condition(node.condition).evaluate(state)
-    key = branch_key_of(value)
+    key = branch_key(value)
     target = node.branch_target(key)
     if target is None:
         target = node.branch_target("default")

@@ -181,3 +181,45 @@ def test_trace_carries_the_workflow_graph() -> None:
     assert {("split", "left"), ("split", "right"), ("route", "done")} <= edges
     record = next(r for r in trace.nodes if r.node_id == "measure")
     assert record.inputs == {"value": 2, "nested": {"label": "n2", "fixed": 3}}
+
+
+def test_transforms_and_conditions_call_registered_transform_functions() -> None:
+    from collections.abc import Mapping
+
+    def summarize(state: Mapping[str, Any]) -> dict[str, Any]:
+        return {"words": len(str(state.get("text", "")).split())}
+
+    def double(value: int) -> int:
+        return value * 2
+
+    workflow = compile_one(
+        """\
+workflows:
+  w:
+    nodes:
+      - id: calc
+        type: transform
+        transform: |
+          info = summarize(ctx)
+          twice = double(info.words)
+      - id: check
+        type: condition
+        condition: "double(twice) > 10"
+        branches: {"true": big, "false": small}
+      - id: big
+        type: transform
+        transform: "size = 'big'"
+        next: [__end__]
+      - id: small
+        type: transform
+        transform: "size = 'small'"
+"""
+    )
+    reg = registry(transforms={"summarize": summarize, "double": double})
+    executor = WorkflowExecutor(registry=reg)
+    result = run(executor.execute(workflow, {"text": "a b c"}))
+    assert result.success, result.error
+    state = result.final_state
+    assert state["info"] == {"words": 3} and state["twice"] == 6 and state["size"] == "big"
+    without = run(WorkflowExecutor().execute(workflow, {"text": "a b c"}))
+    assert without.status == "failed" and "summarize" in (without.error or {})["message"]
