@@ -56,7 +56,8 @@ def check_weight(value: Any, what: str) -> None:
 
 
 def _is_sequence(value: Any) -> bool:
-    return isinstance(value, str | list | tuple)
+    # A tuple of types: `str | list | tuple` would build a new union on every call.
+    return isinstance(value, (str, list, tuple))
 
 
 def repeat(seq: Any, times: int) -> Any:
