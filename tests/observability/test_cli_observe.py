@@ -61,7 +61,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.fixture
-def traced(tmp_path: Path, env: dict[str, str]) -> tuple[Path, dict]:  # type: ignore[type-arg]
+def traced(tmp_path: Path, env: dict[str, str]) -> tuple[Path, dict]:
     workflow = tmp_path / "demo.yaml"
     workflow.write_text(WORKFLOW)
     out = tmp_path / "trace.json"
@@ -70,7 +70,7 @@ def traced(tmp_path: Path, env: dict[str, str]) -> tuple[Path, dict]:  # type: i
     return workflow, json.loads(out.read_text())
 
 
-def test_trace_writes_the_json_layout(traced: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+def test_trace_writes_the_json_layout(traced: tuple[Path, dict]) -> None:
     _, data = traced
     assert data["workflow"] == "demo" and data["success"] is True
     assert data["inputs"] == {"task": "t"}
@@ -81,7 +81,7 @@ def test_trace_writes_the_json_layout(traced: tuple[Path, dict]) -> None:  # typ
 
 def test_trace_html_and_bad_format(
     tmp_path: Path, env: dict[str, str], traced: tuple[Path, dict]
-) -> None:  # type: ignore[type-arg]
+) -> None:
     workflow, _ = traced
     report = tmp_path / "report.html"
     result = victor(env, "trace", str(workflow), "-f", "html", "-o", str(report))
@@ -94,7 +94,7 @@ def test_trace_html_and_bad_format(
 
 def test_history_table_json_and_csv_export(
     tmp_path: Path, env: dict[str, str], traced: tuple[Path, dict]
-) -> None:  # type: ignore[type-arg]
+) -> None:
     _, data = traced
     exec_id = data["execution_id"]
     table = victor(env, "history", "--limit", "20")
@@ -112,7 +112,7 @@ def test_history_table_json_and_csv_export(
 
 def test_inspect_final_state_query_and_snapshot(
     env: dict[str, str], traced: tuple[Path, dict]
-) -> None:  # type: ignore[type-arg]
+) -> None:
     exec_id = traced[1]["execution_id"]
     shown = victor(env, "inspect", exec_id)
     assert shown.returncode == 0 and 'verdict: "done"' in shown.stdout
@@ -129,7 +129,7 @@ def test_inspect_final_state_query_and_snapshot(
 
 def test_metrics_for_workflow_and_execution(
     tmp_path: Path, env: dict[str, str], traced: tuple[Path, dict]
-) -> None:  # type: ignore[type-arg]
+) -> None:
     exec_id = traced[1]["execution_id"]
     out = tmp_path / "metrics.json"
     result = victor(env, "metrics", "-w", "demo", "-o", str(out), "--json")
@@ -146,7 +146,7 @@ def test_metrics_for_workflow_and_execution(
 
 def test_replay_recorded_matches_the_original(
     env: dict[str, str], traced: tuple[Path, dict]
-) -> None:  # type: ignore[type-arg]
+) -> None:
     exec_id = traced[1]["execution_id"]
     result = victor(env, "replay", exec_id, "--recorded", "--json")
     assert result.returncode == 0, result.stderr
@@ -158,7 +158,7 @@ def test_replay_recorded_matches_the_original(
 
 def test_errors_are_one_line(
     tmp_path: Path, env: dict[str, str], traced: tuple[Path, dict]
-) -> None:  # type: ignore[type-arg]
+) -> None:
     assert "exec_nope" in one_line_error(victor(env, "inspect", "exec_nope"))
     assert "exec_nope" in one_line_error(victor(env, "replay", "exec_nope"))
     blocker = tmp_path / "blocker"

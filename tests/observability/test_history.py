@@ -22,7 +22,7 @@ from tests.observability.conftest import read_line, run_events
 REPO = Path(__file__).resolve().parents[2]
 
 
-def record(history: WorkflowExecutionHistory, events: list) -> None:  # type: ignore[type-arg]
+def record(history: WorkflowExecutionHistory, events: list) -> None:
     recorder = history.recorder("wf")
     for event in events:
         recorder(event)

@@ -5,6 +5,9 @@ Chromium comes from Debian (scripts/ensure-chromium.sh); the tests skip when it 
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,10 +24,11 @@ pytestmark = pytest.mark.skipif(
 
 PAYLOADS = [
     "<script>document.title='XSS-SCRIPT';window.__xss=1;document.documentElement"
-    ".setAttribute('data-pwned','script')</script>",
-    "\"><img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">",
-    "</script><script>document.documentElement.setAttribute('data-pwned','close')</script>",
+    ".setAttribute('data-pwned-script','1')</script>",
+    "\"><img src=x onerror=\"document.documentElement.setAttribute('data-pwned-img','1')\">",
+    "</script><script>document.documentElement.setAttribute('data-pwned-close','1')</script>",
 ]
+"""Each payload, if it ever runs, leaves its own `data-pwned-*` mark on the <html> element."""
 
 
 def chromium(*args: str) -> str:
@@ -66,6 +70,35 @@ def hostile_report(tmp_path: Path) -> Path:
     return tracer.export_trace(tmp_path / "report.html", "html")
 
 
+def executed_payloads(dom: str) -> set[str]:
+    """Which payloads ran in a page, judged from its DOM after scripts settled."""
+    ran = set(re.findall(r"data-pwned-(\w+)=", dom))
+    if "XSS-SCRIPT" in dom.split("</title>")[0]:
+        ran.add("title")
+    return ran
+
+
+def unsafe_page(tmp_path: Path) -> Path:
+    """A deliberately vulnerable page: it inserts the same payloads as raw HTML."""
+    encoded = base64.b64encode(json.dumps(PAYLOADS).encode()).decode()
+    page = tmp_path / "unsafe.html"
+    page.write_text(
+        "<!doctype html><html><head><title>unsafe</title></head><body><div id=out></div>"
+        "<script>const payloads = JSON.parse(atob('" + encoded + "'));"
+        "for (const p of payloads) {"
+        " const box = document.createElement('div'); box.innerHTML = p;"
+        " document.getElementById('out').appendChild(box); document.write(p); }"
+        "</script></body></html>"
+    )
+    return page
+
+
+def test_the_execution_check_detects_payloads_on_an_unsafe_page(tmp_path: Path) -> None:
+    """Negative control: the very check used on the report does see payloads that run."""
+    dom = chromium("--dump-dom", unsafe_page(tmp_path).as_uri())
+    assert executed_payloads(dom) == {"script", "img", "close", "title"}
+
+
 def test_payloads_in_outputs_do_not_execute_and_the_page_renders(tmp_path: Path) -> None:
     report = hostile_report(tmp_path)
     html = report.read_text()
@@ -73,8 +106,7 @@ def test_payloads_in_outputs_do_not_execute_and_the_page_renders(tmp_path: Path)
     assert "http://" not in offline and "https://" not in offline and "<link" not in offline
     dom = chromium("--dump-dom", report.as_uri())
     assert 'data-rendered="true"' in dom, "the report script did not finish"
-    assert "data-pwned=" not in dom
-    assert "XSS-SCRIPT" not in dom.split("</title>")[0]
+    assert executed_payloads(dom) == set()
     # The payloads are shown as text: the failure list prints the error verbatim.
     assert "&lt;img src=x onerror=" in dom
     assert '<tr class="failed"' in dom

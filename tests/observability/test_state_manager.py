@@ -101,7 +101,7 @@ def test_max_snapshots_drops_the_oldest() -> None:
 
 
 def test_thousand_snapshots_of_a_large_state_share_structure() -> None:
-    big = {f"key_{i}": "x" * 1000 for i in range(1000)}  # about 1 MB of values
+    big: dict[str, object] = {f"key_{i}": "x" * 1000 for i in range(1000)}  # about 1 MB
     manager = WorkflowStateManager(max_snapshots=2000)
     tracemalloc.start()
     try:
