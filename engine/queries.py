@@ -396,10 +396,7 @@ _ID_FIELDS = frozenset({"next", "parallel_nodes", "start_node"})
 def completion_context(text: str, line: int, column: int) -> CompletionContext | None:
     """Classify the cursor position of a (possibly unparsable) text for completion."""
     lines = text.splitlines()
-    if line >= len(lines):
-        current = ""
-    else:
-        current = lines[line]
+    current = "" if line >= len(lines) else lines[line]
     before = current[:column]
     for pattern in _STATE_PREFIXES:
         match = pattern.search(before)

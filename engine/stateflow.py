@@ -66,71 +66,100 @@ def analyze_state_flow(workflows: Iterable[Workflow]) -> list[Problem]:
 
 
 def _analyze(workflow: Workflow) -> list[Problem]:
+    try:
+        return _analyze_graph(workflow)
+    finally:
+        _SUGGESTIONS.clear()
+
+
+def _analyze_graph(workflow: Workflow) -> list[Problem]:
     live = reachable(workflow)
     if not live:
         return []
     order = [node for node in workflow.nodes if node.id in live]
-    writes = {node.id: frozenset(w.key for w in node_writes(node)) for node in order}
+    node_write_keys = {node.id: [w.key for w in node_writes(node)] for node in workflow.nodes}
     all_writers: dict[str, list[Node]] = {}
     for node in workflow.nodes:
-        for write in node_writes(node):
-            all_writers.setdefault(write.key, []).append(node)
+        for key in node_write_keys[node.id]:
+            all_writers.setdefault(key, []).append(node)
     inputs = declared_inputs(workflow)
+    # Key sets are bit sets (Python ints): unions and intersections stay fast on
+    # workflows with thousands of nodes and keys.
+    bit = {key: 1 << i for i, key in enumerate(sorted(set(all_writers) | inputs))}
+
+    def bits(keys: Iterable[str]) -> int:
+        value = 0
+        for key in keys:
+            value |= bit[key]
+        return value
+
+    writes = {node.id: bits(node_write_keys[node.id]) for node in order}
     preds = _incoming(workflow, live)
     wildcard = {node.id for node in order if writes_unknown_keys(node)}
-    children_writes = {
-        node.id: frozenset().union(
-            *(
-                writes.get(ref.target, frozenset())
-                for ref in node.refs
-                if ref.kind is EdgeKind.PARALLEL
-            )
-        )
-        for node in order
-    }
+    after_join = {}
+    for node in order:
+        joined = writes[node.id]
+        for ref in node.refs:
+            if ref.kind is EdgeKind.PARALLEL:
+                joined |= writes.get(ref.target, 0)
+        after_join[node.id] = joined
 
-    def out(pred: str, kind: EdgeKind, sets: dict[str, frozenset[str]]) -> frozenset[str]:
+    def out(pred: str, kind: EdgeKind, sets: dict[str, int]) -> int:
         # After a parallel node's join, every child has written its keys.
-        joined = children_writes[pred] if kind is EdgeKind.NEXT else frozenset()
-        return sets[pred] | writes[pred] | joined
+        return sets[pred] | (after_join[pred] if kind is EdgeKind.NEXT else writes[pred])
 
     # must: keys written on every path into the node; may: on some path.
-    universe = frozenset(all_writers) | inputs
-    must_in: dict[str, frozenset[str]] = {node.id: universe for node in order}
-    may_in: dict[str, frozenset[str]] = {node.id: frozenset() for node in order}
+    universe = (1 << len(bit)) - 1
+    start_bits = bits(inputs)
+    must_in: dict[str, int] = {node.id: universe for node in order}
+    may_in: dict[str, int] = {node.id: 0 for node in order}
     wild_in: dict[str, bool] = {node.id: False for node in order}
-    must_in[workflow.start_node] = inputs
-    may_in[workflow.start_node] = inputs
-    changed = True
-    while changed:
-        changed = False
-        for node in order:
-            incoming = preds.get(node.id, [])
-            if node.id == workflow.start_node:
-                must = inputs
-                may = inputs.union(*(out(p, k, may_in) for p, k in incoming))
-            elif incoming:
-                must = frozenset.intersection(*(out(p, k, must_in) for p, k in incoming))
-                may = frozenset().union(*(out(p, k, may_in) for p, k in incoming))
-            else:
-                continue
-            wild = any(wild_in[p] or p in wildcard for p, _ in incoming)
-            if must != must_in[node.id] or may != may_in[node.id] or wild != wild_in[node.id]:
-                must_in[node.id], may_in[node.id], wild_in[node.id] = must, may, wild
-                changed = True
+    must_in[workflow.start_node] = start_bits
+    may_in[workflow.start_node] = start_bits
+    successors_of: dict[str, list[str]] = {}
+    for target, sources in preds.items():
+        for source, _ in sources:
+            successors_of.setdefault(source, []).append(target)
+    pending = [node.id for node in reversed(order)]
+    queued = set(pending)
+    while pending:
+        node_id = pending.pop()
+        queued.discard(node_id)
+        incoming = preds.get(node_id, [])
+        if node_id == workflow.start_node:
+            must = start_bits
+            may = start_bits
+            for p, k in incoming:
+                may |= out(p, k, may_in)
+        elif incoming:
+            must, may = universe, 0
+            for p, k in incoming:
+                must &= out(p, k, must_in)
+                may |= out(p, k, may_in)
+        else:
+            continue
+        wild = any(wild_in[p] or p in wildcard for p, _ in incoming)
+        if must != must_in[node_id] or may != may_in[node_id] or wild != wild_in[node_id]:
+            must_in[node_id], may_in[node_id], wild_in[node_id] = must, may, wild
+            for target in successors_of.get(node_id, []):
+                if target not in queued:
+                    queued.add(target)
+                    pending.append(target)
 
     problems: list[Problem] = []
     for node in order:
-        local_writes = writes[node.id] if isinstance(node, TransformNode) else frozenset()
+        local_writes = set(node_write_keys[node.id]) if isinstance(node, TransformNode) else set()
         for read in _reported_reads(node):
             key = read.key
-            if key in must_in[node.id] or key in local_writes:
+            mask = bit.get(key, 0)
+            if mask & must_in[node.id] or key in local_writes:
                 continue
             writers = all_writers.get(key, [])
+            maybe = bool(mask & may_in[node.id])
             if writers:
-                if wild_in[node.id] and key not in may_in[node.id]:
+                if wild_in[node.id] and not maybe:
                     continue
-                problems.append(_maybe_unset(workflow, node, read, writers, key in may_in[node.id]))
+                problems.append(_maybe_unset(workflow, node, read, writers, maybe))
             elif key not in inputs:
                 problems.append(
                     _never_written(workflow, node, read, all_writers, inputs, wild_in[node.id])
@@ -213,6 +242,31 @@ def _maybe_unset(
     )
 
 
+_CUTOFF = 0.85
+
+
+_SUGGESTIONS: dict[tuple[int, str], str | None] = {}
+
+
+def _suggest(key: str, all_writers: dict[str, list[Node]], inputs: frozenset[str]) -> str | None:
+    """The closest written key ("did you mean"), comparing only keys of similar length."""
+    cache_key = (id(all_writers), key)
+    if cache_key in _SUGGESTIONS:
+        return _SUGGESTIONS[cache_key]
+    _SUGGESTIONS[cache_key] = found = _closest(key, all_writers, inputs)
+    return found
+
+
+def _closest(key: str, all_writers: dict[str, list[Node]], inputs: frozenset[str]) -> str | None:
+    size = len(key)
+    # ratio = 2*matches/(len(a)+len(b)) <= 2*min/(sum): skip lengths that cannot reach the cutoff.
+    candidates = [
+        c for c in (*all_writers, *inputs) if 2 * min(size, len(c)) / (size + len(c)) >= _CUTOFF
+    ]
+    close = difflib.get_close_matches(key, sorted(set(candidates)), n=1, cutoff=_CUTOFF)
+    return close[0] if close else None
+
+
 def _never_written(
     workflow: Workflow,
     node: Node,
@@ -221,10 +275,8 @@ def _never_written(
     inputs: frozenset[str],
     upstream_wildcard: bool,
 ) -> Problem:
-    candidates = sorted(set(all_writers) | inputs)
-    close = difflib.get_close_matches(read.key, candidates, n=1, cutoff=0.85)
-    if close and len(read.key) >= 4:
-        guess = close[0]
+    guess = _suggest(read.key, all_writers, inputs) if len(read.key) >= 4 else None
+    if guess is not None:
         edit_span = _key_span(read)
         fixes = (
             (Fix(f"Change to '{guess}'", (TextEdit(workflow.source, edit_span, guess),), True),)

@@ -127,6 +127,9 @@ def _duration(seconds: float) -> str:
 
 # --- completion --------------------------------------------------------------------
 
+MAX_ITEMS = 300
+"""Beyond this the list is marked incomplete and the client asks again as the user types."""
+
 _SNIPPET_LINES: dict[str, tuple[str, ...]] = {
     "agent": (
         "id: ${1:node_id}",
@@ -215,10 +218,15 @@ def completion(
         )
     else:
         items = _snippet_items(context.indent)
+    prefix = context.prefix.lower()
+    if prefix:
+        items = [i for i in items if (i.filter_text or i.label).lower().startswith(prefix)]
+    incomplete = len(items) > MAX_ITEMS
+    items = items[:MAX_ITEMS]
     for item in items:
         item.text_edit = types.TextEdit(range=replace, new_text=item.insert_text or item.label)
         item.insert_text = None
-    return types.CompletionList(is_incomplete=False, items=items)
+    return types.CompletionList(is_incomplete=incomplete, items=items)
 
 
 def _workflow_for(analysis: Analysis, line: int, node_id: str | None) -> Workflow | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from engine import queries
-from engine.model import Workflow
+from engine.model import SourceSpan, Workflow
 from victor_lsp.convert import PositionsFor, path_to_uri, span_range
 from victor_lsp.documents import Analysis
 
@@ -70,7 +70,9 @@ def references(
     return [types.Location(uri=analysis.uri, range=analysis.positions.range(s)) for s in spans]
 
 
-def _occurrences(analysis: Analysis, position: types.Position, include_declaration: bool = True):  # type: ignore[no-untyped-def]
+def _occurrences(
+    analysis: Analysis, position: types.Position, include_declaration: bool = True
+) -> list[SourceSpan] | None:
     site = _site(analysis, position)
     if isinstance(site, queries.NodeIdSite | queries.NodeRefSite):
         node_id = site.node.id if isinstance(site, queries.NodeIdSite) else site.ref.target

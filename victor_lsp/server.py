@@ -29,7 +29,6 @@ from victor_lsp.documents import (
     AnalysisStore,
     CompileInputs,
     analyze,
-    looks_like_workflow_file,
 )
 from victor_lsp.history_stats import HistoryStats
 from victor_lsp.positions import Encoding, PositionMap

@@ -38,7 +38,9 @@ def lsp_column(line_text: str, column: int, encoding: str) -> int:
     return len(prefix.encode("utf-16-le")) // 2
 
 
-async def _await_push(client: LanguageClient, uri: str, version: int | None) -> list[types.Diagnostic]:
+async def _await_push(
+    client: LanguageClient, uri: str, version: int | None
+) -> list[types.Diagnostic]:
     while True:
         params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         if params.uri == uri and (version is None or params.version == version):
@@ -63,7 +65,9 @@ async def diagnostics_after(
     return await asyncio.wait_for(waiter, TIMEOUT)
 
 
-async def open_doc(client: LanguageClient, path: Path, text: str | None = None) -> list[types.Diagnostic]:
+async def open_doc(
+    client: LanguageClient, path: Path, text: str | None = None
+) -> list[types.Diagnostic]:
     text = path.read_text(encoding="utf-8") if text is None else text
     uri = path.as_uri()
     return await diagnostics_after(
@@ -72,13 +76,17 @@ async def open_doc(client: LanguageClient, path: Path, text: str | None = None) 
         1,
         lambda: client.text_document_did_open(
             types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="yaml", version=1, text=text
+                )
             )
         ),
     )
 
 
-async def change_doc(client: LanguageClient, path: Path, text: str, version: int) -> list[types.Diagnostic]:
+async def change_doc(
+    client: LanguageClient, path: Path, text: str, version: int
+) -> list[types.Diagnostic]:
     uri = path.as_uri()
     return await diagnostics_after(
         client,

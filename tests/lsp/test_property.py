@@ -48,7 +48,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run, Lang
 @st.composite
 def texts(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
-        return draw(st.text(alphabet=st.sampled_from(list("ab:-[]{}\n #'\"|>&*!$.é😀\t")), max_size=300))
+        return draw(
+            st.text(alphabet=st.sampled_from(list("ab:-[]{}\n #'\"|>&*!$.é😀\t")), max_size=300)
+        )
     text = draw(st.sampled_from(SEEDS))
     for _ in range(draw(st.integers(1, 4))):
         if not text:
@@ -74,7 +76,9 @@ async def _exercise(client: LanguageClient, uri: str, text: str, line: int, colu
     if version == 1:
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="yaml", version=1, text=text
+                )
             )
         )
     else:
@@ -89,8 +93,12 @@ async def _exercise(client: LanguageClient, uri: str, text: str, line: int, colu
     await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=doc))
     await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc))
     await client.text_document_hover_async(types.HoverParams(text_document=doc, position=where))
-    await client.text_document_completion_async(types.CompletionParams(text_document=doc, position=where))
-    await client.text_document_definition_async(types.DefinitionParams(text_document=doc, position=where))
+    await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc, position=where)
+    )
+    await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc, position=where)
+    )
     await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=doc))
     await client.text_document_code_lens_async(types.CodeLensParams(text_document=doc))
     await client.text_document_selection_range_async(
@@ -98,12 +106,16 @@ async def _exercise(client: LanguageClient, uri: str, text: str, line: int, colu
     )
     await client.text_document_code_action_async(
         types.CodeActionParams(
-            text_document=doc, range=types.Range(where, where), context=types.CodeActionContext(diagnostics=[])
+            text_document=doc,
+            range=types.Range(where, where),
+            context=types.CodeActionContext(diagnostics=[]),
         )
     )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=texts(), line=st.integers(0, 60), column=st.integers(0, 80), slot=st.integers(0, 2))
 def test_server_survives_any_text(
     server: tuple[Run, LanguageClient, Path], text: str, line: int, column: int, slot: int

@@ -36,7 +36,9 @@ workflows:
 FIXED = WORKFLOW.replace("nowhere", "summarize")
 
 
-def pos(text: str, marker: str, needle: str, client: LanguageClient, offset: int = 0) -> types.Position:
+def pos(
+    text: str, marker: str, needle: str, client: LanguageClient, offset: int = 0
+) -> types.Position:
     line = marker_line(text, marker)
     line_text = text.splitlines()[line]
     column = line_text.index(needle) + offset
@@ -47,7 +49,9 @@ def doc(path: Path) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=path.as_uri())
 
 
-async def opened(client: LanguageClient, tmp_path: Path, text: str = WORKFLOW) -> tuple[Path, list[types.Diagnostic]]:
+async def opened(
+    client: LanguageClient, tmp_path: Path, text: str = WORKFLOW
+) -> tuple[Path, list[types.Diagnostic]]:
     path = tmp_path / "review.yaml"
     path.write_text(text, encoding="utf-8")
     return path, await open_doc(client, path, text)
@@ -65,15 +69,25 @@ async def test_error_range_after_emoji_and_cjk(client: LanguageClient, tmp_path:
 
 async def test_typo_warning_and_quick_fix(client: LanguageClient, tmp_path: Path) -> None:
     path, diagnostics = await opened(client, tmp_path)
-    typo = [d for d in diagnostics if d.code == "VW601" and d.severity == types.DiagnosticSeverity.Warning]
+    typo = [
+        d
+        for d in diagnostics
+        if d.code == "VW601" and d.severity == types.DiagnosticSeverity.Warning
+    ]
     assert len(typo) == 1 and "did you mean 'changes'" in typo[0].message
     assert typo[0].range.start.line == marker_line(WORKFLOW, "typo")
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
-            text_document=doc(path), range=typo[0].range, context=types.CodeActionContext(diagnostics=typo)
+            text_document=doc(path),
+            range=typo[0].range,
+            context=types.CodeActionContext(diagnostics=typo),
         )
     )
-    fixes = [a for a in actions or [] if isinstance(a, types.CodeAction) and a.title == "Change to 'changes'"]
+    fixes = [
+        a
+        for a in actions or []
+        if isinstance(a, types.CodeAction) and a.title == "Change to 'changes'"
+    ]
     assert fixes and fixes[0].edit is not None
     (edits,) = fixes[0].edit.changes.values()
     assert edits[0].new_text == "changes"
@@ -94,14 +108,17 @@ async def test_edit_clears_then_close_clears(client: LanguageClient, tmp_path: P
             client,
             path.as_uri(),
             None,
-            lambda: client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc(path))),
+            lambda: client.text_document_did_close(
+                types.DidCloseTextDocumentParams(text_document=doc(path))
+            ),
         )
         assert cleared == []
 
 
 async def test_suppression_comments(client: LanguageClient, tmp_path: Path) -> None:
     text = WORKFLOW.replace(
-        '        branches: {"是😀"', '        # victor: disable-next-line=VW202\n        branches: {"是😀"'
+        '        branches: {"是😀"',
+        '        # victor: disable-next-line=VW202\n        branches: {"是😀"',
     )
     _, diagnostics = await opened(client, tmp_path, text)
     assert "VW202" not in {d.code for d in diagnostics}
@@ -114,14 +131,18 @@ async def test_not_a_workflow_gets_nothing(client: LanguageClient, tmp_path: Pat
     path = tmp_path / "compose.yaml"
     text = "services:\n  web:\n    image: nginx\n    ports: [80\n"
     assert await open_doc(client, path, text) == []
-    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(path)))
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=doc(path))
+    )
     assert not symbols
 
 
 async def test_completion_node_ids_exclude_self(client: LanguageClient, tmp_path: Path) -> None:
     path, _ = await opened(client, tmp_path)
     result = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc(path), position=pos(WORKFLOW, "next_decide", "decide", client))
+        types.CompletionParams(
+            text_document=doc(path), position=pos(WORKFLOW, "next_decide", "decide", client)
+        )
     )
     assert isinstance(result, types.CompletionList)
     labels = {item.label for item in result.items}
@@ -133,18 +154,22 @@ async def test_completion_keys_for_node_type(client: LanguageClient, tmp_path: P
     path, _ = await opened(client, tmp_path, text)
     line = len(text.splitlines()) - 1
     result = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc(path), position=types.Position(line=line, character=10))
+        types.CompletionParams(
+            text_document=doc(path), position=types.Position(line=line, character=10)
+        )
     )
     assert isinstance(result, types.CompletionList)
     labels = {item.label for item in result.items}
-    assert {"tools", "tool_budget", "role"} <= labels  # agent keys
-    assert "goal" not in labels and "handler" not in labels  # present / other type
+    assert {"tools", "tool_budget"} <= labels  # agent keys starting with the typed prefix
+    assert all(label.startswith("to") for label in labels)  # filtered by the typed prefix
 
 
 async def test_completion_state_keys_after_ctx(client: LanguageClient, tmp_path: Path) -> None:
     path, _ = await opened(client, tmp_path)
     result = await client.text_document_completion_async(
-        types.CompletionParams(text_document=doc(path), position=pos(WORKFLOW, "typo", "chnages", client))
+        types.CompletionParams(
+            text_document=doc(path), position=pos(WORKFLOW, "typo", "chnages", client)
+        )
     )
     assert isinstance(result, types.CompletionList)
     assert {"changes", "summary"} <= {item.label for item in result.items}
@@ -153,12 +178,16 @@ async def test_completion_state_keys_after_ctx(client: LanguageClient, tmp_path:
 async def test_hover_node_reference_and_state_key(client: LanguageClient, tmp_path: Path) -> None:
     path, _ = await opened(client, tmp_path)
     hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=doc(path), position=pos(WORKFLOW, "next_decide", "decide", client))
+        types.HoverParams(
+            text_document=doc(path), position=pos(WORKFLOW, "next_decide", "decide", client)
+        )
     )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "`condition`" in hover.contents.value and "summarize" in hover.contents.value
     hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=doc(path), position=pos(WORKFLOW, "typo", "{{changes", client, 3))
+        types.HoverParams(
+            text_document=doc(path), position=pos(WORKFLOW, "typo", "{{changes", client, 3)
+        )
     )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "written by: `gather`" in hover.contents.value
@@ -168,7 +197,9 @@ async def test_hover_node_reference_and_state_key(client: LanguageClient, tmp_pa
 async def test_hover_field_doc(client: LanguageClient, tmp_path: Path) -> None:
     path, _ = await opened(client, tmp_path)
     hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=doc(path), position=pos(WORKFLOW, "next_decide", "next", client))
+        types.HoverParams(
+            text_document=doc(path), position=pos(WORKFLOW, "next_decide", "next", client)
+        )
     )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "**next**" in hover.contents.value
@@ -184,16 +215,25 @@ async def test_definition_references_highlight(client: LanguageClient, tmp_path:
     assert locations[0].range.start == pos(WORKFLOW, "decide", "decide", client)
     refs = await client.text_document_references_async(
         types.ReferenceParams(
-            text_document=doc(path), position=where, context=types.ReferenceContext(include_declaration=True)
+            text_document=doc(path),
+            position=where,
+            context=types.ReferenceContext(include_declaration=True),
         )
     )
     assert refs is not None
-    assert sorted(r.range.start.line for r in refs) == [marker_line(WORKFLOW, "next_decide"), marker_line(WORKFLOW, "decide")]
+    assert sorted(r.range.start.line for r in refs) == [
+        marker_line(WORKFLOW, "next_decide"),
+        marker_line(WORKFLOW, "decide"),
+    ]
     # state key -> the node that writes it
     locations = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=doc(path), position=pos(WORKFLOW, "typo", "{{changes", client, 3))
+        types.DefinitionParams(
+            text_document=doc(path), position=pos(WORKFLOW, "typo", "{{changes", client, 3)
+        )
     )
-    assert isinstance(locations, list) and locations[0].range.start.line == marker_line(WORKFLOW, "changes_output")
+    assert isinstance(locations, list) and locations[0].range.start.line == marker_line(
+        WORKFLOW, "changes_output"
+    )
     highlights = await client.text_document_document_highlight_async(
         types.DocumentHighlightParams(text_document=doc(path), position=where)
     )
@@ -222,7 +262,9 @@ async def test_rename_node_and_refuse_duplicate(client: LanguageClient, tmp_path
 
 async def test_symbols_lenses_folding(client: LanguageClient, tmp_path: Path) -> None:
     path, _ = await opened(client, tmp_path)
-    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(path)))
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=doc(path))
+    )
     assert symbols is not None
     (workflow,) = symbols
     assert isinstance(workflow, types.DocumentSymbol) and workflow.name == "review"
@@ -231,16 +273,22 @@ async def test_symbols_lenses_folding(client: LanguageClient, tmp_path: Path) ->
         ("decide", "condition"),
         ("summarize", "agent"),
     ]
-    lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=doc(path)))
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=doc(path))
+    )
     assert lenses is not None
     assert {lens.command.command for lens in lenses if lens.command} == {
         "victor.runWorkflow",
         "victor.debugWorkflow",
         "victor.traceWorkflow",
     }
-    assert [list(lens.command.arguments or []) for lens in lenses if lens.command] == [[path.as_uri(), "review"]] * 3
+    assert [list(lens.command.arguments or []) for lens in lenses if lens.command] == [
+        [path.as_uri(), "review"]
+    ] * 3
     assert all(lens.range.start.line == marker_line(WORKFLOW, "wf_name") for lens in lenses)
-    folds = await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=doc(path)))
+    folds = await client.text_document_folding_range_async(
+        types.FoldingRangeParams(text_document=doc(path))
+    )
     assert folds and any(f.start_line == marker_line(WORKFLOW, "gather") for f in folds)
 
 
@@ -249,5 +297,7 @@ async def test_outline_survives_broken_yaml(client: LanguageClient, tmp_path: Pa
     broken = WORKFLOW.replace("        type: agent\n", "        type: [agent\n")
     diagnostics = await change_doc(client, path, broken, 2)
     assert any(d.code == "VW001" for d in diagnostics)
-    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(path)))
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=doc(path))
+    )
     assert symbols and symbols[0].name == "review"

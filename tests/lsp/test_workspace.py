@@ -71,9 +71,13 @@ async def test_library_edit_revalidates_user(bare: LanguageClient, tmp_path: Pat
         1,
         lambda: bare.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=library.as_uri(), version=2),
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=library.as_uri(), version=2
+                ),
                 content_changes=[
-                    types.TextDocumentContentChangeWholeDocument(text=LIBRARY.replace("approval_gate", "gate"))
+                    types.TextDocumentContentChangeWholeDocument(
+                        text=LIBRARY.replace("approval_gate", "gate")
+                    )
                 ],
             )
         ),
