@@ -440,13 +440,13 @@ class WorkflowTracer:
         self.auto_tool_calls = auto_tool_calls
         self._lock = threading.RLock()
         self._graph: dict[str, Any] | None = None
-        if workflow is not None:
-            self.set_workflow(workflow)
         self._current: WorkflowTrace | None = None
         self._records: list[NodeTraceRecord] = []
         self._open: dict[tuple[str, str], _OpenNode] = {}
         self._last_started: tuple[str, str] | None = None
         self._history: list[WorkflowTrace] = []
+        if workflow is not None:
+            self.set_workflow(workflow)
 
     # -- configuration -------------------------------------------------------------------
     def set_workflow(self, workflow: Workflow) -> None:

@@ -240,3 +240,19 @@ def test_otlp_spans_are_parented_and_agents_carry_genai_attributes(tmp_path: Pat
     file_spans = data["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert len(file_spans) == len(spans)
     assert all(len(s["traceId"]) == 32 and len(s["spanId"]) == 16 for s in file_spans)
+
+
+def test_tracer_built_with_a_workflow_draws_its_graph(tmp_path: Path) -> None:
+    from engine.compiler import compile as compile_text
+
+    text = (
+        "workflows:\n  pair:\n    nodes:\n"
+        '      - id: first\n        type: transform\n        transform: "a = 1"\n'
+        '      - id: second\n        type: transform\n        transform: "b = a + 1"\n'
+    )
+    workflow = compile_text(text, source=str(tmp_path / "pair.yaml")).workflows[0]
+    tracer = WorkflowTracer(workflow=workflow)
+    feed(tracer, run_events("exec_g", workflow="pair", nodes=1))
+    trace = tracer.get_trace()
+    assert trace is not None and trace.graph is not None
+    assert {n["id"] for n in trace.graph["nodes"]} == {"first", "second"}
