@@ -70,6 +70,7 @@ class Debuggee:
         self.source_breakpoints: dict[str, list[int]] = {}
         self.function_breakpoints: list[int] = []
         self.recorder: Any = None
+        self.history: Any = None
         self.target: Any = None
         self.python = PythonDebugServer()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -126,11 +127,11 @@ class Debuggee:
         try:
             from engine.history import open_default_history
 
-            self.recorder = open_default_history().recorder(
-                target.workflow, workflow_file=target.program
-            )
-        except Exception:
-            self.recorder = None
+            self.history = open_default_history()
+            self.recorder = self.history.recorder(target.workflow, workflow_file=target.program)
+        except Exception as exc:  # debugging still works without a history
+            self.history = self.recorder = None
+            self._output(f"This debug session is not recorded in the history: {exc}\n", "stderr")
         if self.recorder is not None and self.debugger is not None:
             self.debugger._extra_subscribers.append(self.recorder)
 
@@ -355,6 +356,26 @@ class Debuggee:
         status = APPROVED if approved else REJECTED
         self._require().answer_hitl(requestId, HitlResponse(bool(approved), value, reason, status))
 
+    def abandon(self) -> None:
+        """The adapter is gone: keep what the history has so far; the run stays unfinished.
+
+        The process exits next, so the run reads back as `interrupted`.
+        """
+        self.flush_history()
+
+    def flush_history(self) -> None:
+        """Commit what the recorder has queued (it writes in batches, off the run's thread)."""
+        history_flush = getattr(self.history, "flush", None)
+        recorder_flush = getattr(self.recorder, "_flush", None)  # older store: no public flush
+        if callable(history_flush) or callable(recorder_flush):
+            try:
+                if callable(history_flush):
+                    history_flush(5.0)
+                elif callable(recorder_flush):
+                    recorder_flush()
+            except Exception as exc:  # never lose the session over the history
+                print(f"history: could not write the last records: {exc}", file=sys.stderr)
+
     def rpc_terminate(self) -> None:
         if self.debugger is not None:
             self.debugger.terminate()
@@ -399,6 +420,7 @@ class Debuggee:
                 },
             )
         elif isinstance(event, Finished):
+            self.flush_history()  # the run is in the history before the client hears it ended
             self.notify("finished", {"status": event.status, "error": event.error})
 
 
@@ -432,6 +454,16 @@ async def serve(port: int, token: str) -> None:
     holder["rpc"] = rpc
     rpc.notify("hello", {"token": token, "pid": os.getpid()})
     await rpc.serve()
+    debuggee.abandon()
+    # Exit before asyncio.run cancels the run's task: a cancelled run would be
+    # recorded as `cancelled`, but the adapter vanished, so it is `interrupted`.
+    _exit_now()
+
+
+def _exit_now() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -443,10 +475,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         asyncio.run(serve(args.port, args.token))
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
         # The adapter is gone or asked us to end: leave no thread or handler behind.
-        os._exit(0)
+        _exit_now()
 
 
 if __name__ == "__main__":

@@ -225,6 +225,7 @@ class DebugSession:
         return dict(CAPABILITIES)
 
     async def on_launch(self, arguments: dict[str, Any]) -> None:
+        log.info("launch %s", arguments.get("program"))
         self._launch_raw = dict(arguments)
         try:
             launch = parse_launch_arguments(arguments)
@@ -802,7 +803,15 @@ class DebugSession:
             task.add_done_callback(self._tasks.discard)
 
     async def shutdown(self) -> None:
-        """The client went away: end the workflow process (no orphans)."""
-        await self._end_child()
+        """The session is over; a client that vanished without `disconnect` abandons the run.
+
+        An abandoned run is not cancelled: the workflow process is told to go
+        (closing its connection) and killed if it lingers, so the history keeps
+        the run as `interrupted`, as for any process that died mid-run.
+        """
+        child, self._child = self._child, None
+        if child is not None:
+            log.info("client gone without disconnect: ending the workflow process %s", child.pid)
+            await child.end(_TERMINATE_GRACE)
         for task in list(self._tasks):
             task.cancel()

@@ -1,0 +1,184 @@
+"""DAP requests beyond the basics: restart, setExpression, completions, noDebug, history."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.history import WorkflowExecutionHistory
+from tests.dap.dap_client import DapClient
+from tests.support import marker_line
+
+pytestmark = pytest.mark.timeout(60)
+
+WORKFLOW = textwrap.dedent(
+    """\
+    workflows:
+      shop:
+        nodes:
+          - id: setup              # @setup
+            type: transform
+            transform: |
+              count = 2
+              customer = {"name": "Ann", "tier": "gold"}
+          - id: bill               # @bill
+            type: transform
+            transform: "total = count * 10"
+          - id: report             # @report
+            type: transform
+            transform: "summary = customer.name"
+    """
+)
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.yaml"
+    path.write_text(WORKFLOW)
+    return path
+
+
+@pytest.fixture
+async def client() -> Any:
+    c = DapClient()
+    c.start()
+    yield c
+    await c.close()
+
+
+def line(name: str) -> int:
+    return marker_line(WORKFLOW, name) + 1
+
+
+def recorded(workflow: str) -> list[Any]:
+    with WorkflowExecutionHistory() as history:
+        return history.list_executions(workflow)
+
+
+async def stop_at(client: DapClient, program: Path, marker: str, **launch: Any) -> int:
+    await client.launch(str(program), **launch)
+    await client.request(
+        "setBreakpoints",
+        {"source": {"path": str(program)}, "breakpoints": [{"line": line(marker)}]},
+    )
+    await client.request("configurationDone")
+    return int((await client.stopped())["threadId"])
+
+
+async def test_a_debug_session_is_recorded_in_history_like_a_run(
+    client: DapClient, program: Path
+) -> None:
+    thread_id = await stop_at(client, program, "bill")
+    mark = client.mark()
+    await client.request("continue", {"threadId": thread_id})
+    exited = await client.event("exited", after=mark)
+    assert exited["body"]["exitCode"] == 0
+    (run,) = recorded("shop")
+    assert run.status == "completed" and run.success is True
+    assert run.workflow_file == str(program)
+    assert run.nodes_executed == ("setup", "bill", "report")
+
+
+async def test_no_debug_runs_to_completion_without_stopping_and_is_recorded(
+    client: DapClient, program: Path
+) -> None:
+    await client.launch(str(program), noDebug=True, stopOnEntry=True)
+    await client.request(
+        "setBreakpoints",
+        {"source": {"path": str(program)}, "breakpoints": [{"line": line("bill")}]},
+    )
+    await client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "report"}]})
+    await client.request("configurationDone")
+    exited = await client.event("exited")
+    assert exited["body"]["exitCode"] == 0
+    await client.event("terminated")
+    assert not any(m.get("event") == "stopped" for m in client.received)
+    (run,) = recorded("shop")
+    assert run.status == "completed" and run.nodes_executed == ("setup", "bill", "report")
+
+
+async def test_set_expression_edits_state_for_the_rest_of_the_run(
+    client: DapClient, program: Path
+) -> None:
+    thread_id = await stop_at(client, program, "bill")
+    frames = (await client.request("stackTrace", {"threadId": thread_id}))["stackFrames"]
+    changed = await client.request(
+        "setExpression", {"expression": "count", "value": "7", "frameId": frames[0]["id"]}
+    )
+    assert changed["value"] == "7"
+    nested = await client.request(
+        "setExpression", {"expression": "$ctx.customer.name", "value": '"Bo"'}
+    )
+    assert nested["value"] == "'Bo'"
+    await client.event("invalidated")
+    mark = client.mark()
+    await client.request("next", {"threadId": thread_id})
+    await client.stopped(after=mark)
+    total = await client.request("evaluate", {"expression": "total", "context": "watch"})
+    assert total["result"] == "70"
+    mark = client.mark()
+    await client.request("continue", {"threadId": thread_id})
+    await client.event("exited", after=mark)
+    (run,) = recorded("shop")
+    assert run.outputs["summary"] == "Bo"
+
+
+async def test_set_expression_on_a_bad_path_fails_the_request_only(
+    client: DapClient, program: Path
+) -> None:
+    thread_id = await stop_at(client, program, "bill")
+    response = await client.response(
+        client.send("setExpression", {"expression": "count[", "value": "1"})
+    )
+    assert response["success"] is False and "count[" in response["message"]
+    still = await client.request("evaluate", {"expression": "count", "context": "watch"})
+    assert still["result"] == "2"
+    await client.request("continue", {"threadId": thread_id})
+    await client.event("exited")
+
+
+async def test_completions_offer_state_keys_sub_keys_and_functions(
+    client: DapClient, program: Path
+) -> None:
+    await stop_at(client, program, "bill")
+    top = await client.request("completions", {"text": "cou", "column": 4})
+    assert [t["label"] for t in top["targets"]] == ["count"]
+    nested = await client.request("completions", {"text": "len(customer.ti", "column": 16})
+    assert [t["label"] for t in nested["targets"]] == ["tier"]
+    functions = await client.request("completions", {"text": "le", "column": 3})
+    assert "len" in [t["label"] for t in functions["targets"]]
+
+
+async def test_restart_runs_again_with_the_same_breakpoints(
+    client: DapClient, program: Path
+) -> None:
+    thread_id = await stop_at(client, program, "bill")
+    await client.request("evaluate", {"expression": "count", "context": "watch"})
+    mark = client.mark()
+    await client.request("restart", {})
+    again = await client.stopped(after=mark)
+    assert again["reason"] == "breakpoint"
+    frames = (await client.request("stackTrace", {"threadId": again["threadId"]}))["stackFrames"]
+    assert frames[0]["name"].startswith("bill")
+    mark = client.mark()
+    await client.request("continue", {"threadId": thread_id})
+    exited = await client.event("exited", after=mark)
+    assert exited["body"]["exitCode"] == 0
+    runs = recorded("shop")
+    assert sorted(r.status for r in runs) == ["cancelled", "completed"]
+
+
+async def test_restart_with_new_arguments_uses_them(client: DapClient, program: Path) -> None:
+    await stop_at(client, program, "bill")
+    before = await client.request("evaluate", {"expression": "coupon", "context": "watch"})
+    assert before["result"] == "null"
+    mark = client.mark()
+    await client.request(
+        "restart", {"arguments": {"program": str(program), "context": {"coupon": "SAVE5"}}}
+    )
+    await client.stopped(after=mark)
+    after = await client.request("evaluate", {"expression": "coupon", "context": "watch"})
+    assert after["result"] == "'SAVE5'"
