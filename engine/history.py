@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.events import EventSubscriber, ExecutionEvent, ExecutionEventType
 from engine.history_store import Backend, HistoryStoreError, chunks, open_backend
-from engine.history_store.writer import BackgroundWriter
+from engine.history_store.writer import BackgroundWriter, flush_writers
 from engine.state_manager import diff_states, snapshot_id_for
 from engine.trace import NodeTraceRecord, ToolCallRecord, WorkflowTrace
 from engine.trace_export.jsonsafe import dumps, loads
@@ -257,16 +257,20 @@ class WorkflowExecutionHistory:
         self._reap_interrupted()
 
     def flush(self, timeout: float | None = 30.0) -> bool:
-        """Wait until everything recorded so far is committed; False if `timeout` passed."""
-        return self._writer.flush(timeout)
+        """Wait until everything this process recorded here so far is committed.
+
+        Covers every history object of this process on the same database, so a run
+        recorded through one is visible through another. False if `timeout` passed.
+        """
+        return flush_writers(self.location, timeout)
 
     def close(self) -> None:
         self._writer.close()
         self._db.close()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        # Read-your-writes: runs recorded through this object are committed before reading.
-        self._writer.flush()
+        # Read-your-writes: runs this process recorded here are committed before reading.
+        flush_writers(self.location)
         return self._db.query(sql, params)
 
     def _heartbeat_rows(self) -> list[_Row]:
@@ -851,7 +855,7 @@ class WorkflowExecutionHistory:
             clauses.append(age_clause)
             params += age_params
         where = " AND ".join(clauses)
-        self._writer.flush()
+        self.flush()
         with self._db.write() as cursor:
             victims = cursor.execute(
                 f"SELECT COUNT(*) FROM executions WHERE {where}", tuple(params)

@@ -24,7 +24,7 @@ from typing import Any
 
 from engine.history_store import Backend, Cursor
 
-__all__ = ["BackgroundWriter"]
+__all__ = ["BackgroundWriter", "flush_writers"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class BackgroundWriter:
         name: str = "victor-history-writer",
     ) -> None:
         self._backend = backend
+        self.location = backend.location
         self._apply = apply
         self._flush_seconds = flush_seconds
         self._max_pending = max(int(max_pending), 1)
@@ -215,6 +216,16 @@ class BackgroundWriter:
         self._wake = threading.Event()
         self._room = threading.Condition()
         self._start_lock = threading.Lock()
+
+
+def flush_writers(location: str, timeout: float | None = 30.0) -> bool:
+    """Wait for every writer of this process that writes to `location` (read-your-writes
+    across history objects: a run recorded through one is visible to reads through another)."""
+    done = True
+    for writer in list(_writers):
+        if writer.location == location:
+            done = writer.flush(timeout) and done
+    return done
 
 
 @atexit.register
