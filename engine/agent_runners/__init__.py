@@ -11,13 +11,29 @@ CLI, the executor's events or editors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 class AgentRunnerError(Exception):
     """A runner is misconfigured or cannot produce a response."""
+
+
+ANY_OBJECT_SCHEMA: Mapping[str, Any] = {"type": "object", "additionalProperties": True}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool an agent may call: its name, what it does, its arguments' JSON Schema."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=lambda: dict(ANY_OBJECT_SCHEMA))
+
+
+ToolCaller = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
+"""`await call_tool(name, arguments)` runs a registered tool (and reports it as an event)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +51,10 @@ class AgentRequest:
     """`input_mapping` resolved against the state, plus team context."""
     profile: str | None = None
     visit: int = 1
+    tool_specs: tuple[ToolSpec, ...] = ()
+    """The node's `tools` found in the tool registry, for runners that can call tools."""
+    call_tool: ToolCaller | None = None
+    """Runs one of `tool_specs` (set together with them by the executor)."""
 
     @property
     def key(self) -> str:

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.events import ToolCall
-from engine.model import ComputeNode
+from engine.model import ComputeNode, Node
 from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
 from engine.templating import resolve_inputs
 from engine.tools import ToolContext
@@ -107,10 +107,11 @@ class ComputeContext:
 
 @dataclass
 class ToolBox:
-    """The tools a compute node may call, with its constraints enforced."""
+    """The tools a node may call, with its constraints enforced (compute nodes; agent
+    nodes whose runner calls tools, with no constraints)."""
 
     env: NodeEnv
-    node: ComputeNode
+    node: Node
     thread: str
     constraints: Constraints
     context: ToolContext
