@@ -154,6 +154,15 @@ class Breakpoint:
     function: bool = False
     """Set by name (function breakpoint) rather than by line."""
     hits: int = 0
+    condition_failed: bool = False
+    """The condition raised once already (reported once, then silently not hit)."""
+
+    def describe(self) -> str:
+        where = f"type:{self.node_type}" if self.node_type else f"node {self.node_id!r}"
+        kind = "function breakpoint" if self.function else "breakpoint"
+        return f"{kind} at {where}" + (
+            f" with condition `{self.condition_text}`" if self.condition_text else ""
+        )
 
     def applies_to(self, node: Node) -> bool:
         if self.node_type is not None:
@@ -859,30 +868,37 @@ class WorkflowDebugger:
 
     def _matching_breakpoints(self, node: Node, state: Mapping[str, Any]) -> list[Breakpoint]:
         """Breakpoints whose condition holds (no hit counting, no logpoints)."""
-        found = []
-        for bp in self._breakpoints.values():
-            if bp.log_message is None and bp.applies_to(node) and _condition_holds(bp, state):
-                found.append(bp)
-        return found
+        return [
+            bp
+            for bp in self._breakpoints.values()
+            if bp.log_message is None and bp.applies_to(node) and self._condition_holds(bp, state)
+        ]
+
+    def _condition_holds(self, bp: Breakpoint, state: Mapping[str, Any]) -> bool:
+        """A condition that cannot be evaluated counts as false (as debugpy does);
+        the error is reported once per breakpoint, not at every node."""
+        if bp.condition is None:
+            return True
+        try:
+            return bool(bp.condition(state))
+        except Exception as exc:
+            if not bp.condition_failed:
+                bp.condition_failed = True
+                self._emit(
+                    Output(
+                        f"The {bp.describe()} could not evaluate its condition: {exc}. "
+                        "It is treated as not hit until the condition is fixed.\n",
+                        "console",
+                        bp.node_id,
+                    )
+                )
+            return False
 
     def _hit_breakpoints(self, node: Node, state: Mapping[str, Any]) -> list[Breakpoint]:
         hit: list[Breakpoint] = []
         for bp in self._breakpoints.values():
-            if not bp.applies_to(node):
+            if not bp.applies_to(node) or not self._condition_holds(bp, state):
                 continue
-            if bp.condition is not None:
-                try:
-                    if not bp.condition(state):
-                        continue
-                except Exception as exc:
-                    self._emit(
-                        Output(
-                            f"breakpoint condition {bp.condition_text or ''} at {node.id} "
-                            f"failed: {exc}; stopping\n",
-                            "stderr",
-                            node.id,
-                        )
-                    )
             bp.hits += 1
             if bp.hit_condition is not None and not bp.hit_condition.matches(bp.hits):
                 continue
@@ -1225,15 +1241,6 @@ class WorkflowDebugger:
             )
         self.answer_hitl(request_id, response)
         return f"answered HITL {request_id}: {'approved' if response.approved else 'rejected'}"
-
-
-def _condition_holds(bp: Breakpoint, state: Mapping[str, Any]) -> bool:
-    if bp.condition is None:
-        return True
-    try:
-        return bool(bp.condition(state))
-    except Exception:
-        return True
 
 
 def _result_summary(result: Any) -> tuple[str, str | None, Mapping[str, Any] | None]:

@@ -85,7 +85,10 @@ class DebugSession:
         self._workflows: tuple[Workflow, ...] = ()
         self._configured = False
         self._started = False
-        self._source_breakpoints: dict[str, dict[str, Any]] = {}
+        # What the client set, as specs for the workflow process; each keeps (under
+        # `_result`) the breakpoint object the client was answered with, so that a
+        # later verdict from the run can update it with a `breakpoint` event.
+        self._source_breakpoints: dict[str, list[dict[str, Any]]] = {}
         self._function_breakpoints: list[dict[str, Any]] = []
         self._exception_filters: list[str] | None = None
         self._bp_ids = itertools.count(1)
@@ -289,10 +292,16 @@ class DebugSession:
             self._child = None
             self._fail_launch(str(exc).splitlines())
         if not launch.noDebug:
-            for source, args in self._source_breakpoints.items():
-                await self._send_source_breakpoints(source, args)
+            for source, specs in self._source_breakpoints.items():
+                await self._apply_in_child(
+                    specs, self._child_setter("setBreakpoints", source=source), notify=True
+                )
             if self._function_breakpoints:
-                await self._send_function_breakpoints(self._function_breakpoints)
+                await self._apply_in_child(
+                    self._function_breakpoints,
+                    self._child_setter("setFunctionBreakpoints"),
+                    notify=True,
+                )
             if self._exception_filters is not None:
                 await self._call("setExceptionFilters", filters=self._exception_filters)
 
@@ -373,12 +382,6 @@ class DebugSession:
         source = (arguments.get("source") or {}).get("path")
         if not source:
             raise DapError("setBreakpoints needs `source.path`")
-        self._source_breakpoints[source] = arguments
-        return {"breakpoints": await self._send_source_breakpoints(source, arguments)}
-
-    async def _send_source_breakpoints(
-        self, source: str, arguments: dict[str, Any]
-    ) -> list[dict[str, Any]]:
         specs = arguments.get("breakpoints")
         if specs is None:
             specs = [{"line": line} for line in arguments.get("lines", [])]
@@ -406,34 +409,51 @@ class DebugSession:
                         "_result": result,
                     }
                 )
-        if self._child is not None and not (self._launch and self._launch.noDebug):
+        self._source_breakpoints[source] = to_child
+        if self._debugging():
             await self._apply_in_child(
-                to_child, lambda nodes: self._call("setBreakpoints", source=source, nodes=nodes)
+                to_child, self._child_setter("setBreakpoints", source=source)
             )
-        return results
+        return {"breakpoints": results}
+
+    def _child_setter(self, method: str, **params: Any) -> Callable[[list[dict[str, Any]]], Any]:
+        return lambda nodes: self._call(method, nodes=nodes, **params)
+
+    def _debugging(self) -> bool:
+        return self._child is not None and not (self._launch and self._launch.noDebug)
 
     async def _apply_in_child(
-        self, specs: list[dict[str, Any]], send: Callable[[list[dict[str, Any]]], Any]
+        self,
+        specs: list[dict[str, Any]],
+        send: Callable[[list[dict[str, Any]]], Any],
+        *,
+        notify: bool = False,
     ) -> None:
+        """Send breakpoints to the run; with `notify`, tell the client what changed since
+        it was answered (breakpoints set before launch are judged only now)."""
         nodes = [{k: v for k, v in spec.items() if k != "_result"} for spec in specs]
         answers = await send(nodes)
         for spec, answer in zip(specs, answers, strict=False):
             result = spec["_result"]
+            before = dict(result)
             if answer.get("verified"):
                 self._child_bp_to_dap[int(answer["id"])] = int(result["id"])
+                result["verified"] = True
+                result.pop("message", None)
             else:
                 result["verified"] = False
-                result["message"] = answer.get("message", "rejected")
+                result["message"] = answer.get("message", "rejected by the workflow")
+            node = self._workflows[0].node_index.get(spec["node"]) if self._workflows else None
+            if node is not None and "line" not in result:  # a function breakpoint set early
+                result["line"] = self._line_out(node.span.line)
+                result["source"] = {"path": self._workflows[0].source}
+            if notify and result != before:
+                self.event("breakpoint", {"reason": "changed", "breakpoint": dict(result)})
 
     async def on_setFunctionBreakpoints(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        specs = list(arguments.get("breakpoints") or [])
-        self._function_breakpoints = specs
-        return {"breakpoints": await self._send_function_breakpoints(specs)}
-
-    async def _send_function_breakpoints(self, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         to_child: list[dict[str, Any]] = []
-        for spec in specs:
+        for spec in list(arguments.get("breakpoints") or []):
             result: dict[str, Any] = {"id": next(self._bp_ids), "verified": True}
             name = str(spec.get("name", "")).strip()
             node = self._workflows[0].node_index.get(name) if self._workflows else None
@@ -449,11 +469,10 @@ class DebugSession:
                     "_result": result,
                 }
             )
-        if self._child is not None:
-            await self._apply_in_child(
-                to_child, lambda nodes: self._call("setFunctionBreakpoints", nodes=nodes)
-            )
-        return results
+        self._function_breakpoints = to_child
+        if self._debugging():
+            await self._apply_in_child(to_child, self._child_setter("setFunctionBreakpoints"))
+        return {"breakpoints": results}
 
     async def on_setExceptionBreakpoints(self, arguments: dict[str, Any]) -> dict[str, Any]:
         filters = list(arguments.get("filters") or [])

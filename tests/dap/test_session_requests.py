@@ -182,3 +182,74 @@ async def test_restart_with_new_arguments_uses_them(client: DapClient, program: 
     await client.stopped(after=mark)
     after = await client.request("evaluate", {"expression": "coupon", "context": "watch"})
     assert after["result"] == "'SAVE5'"
+
+
+async def test_breakpoints_set_before_launch_are_judged_by_the_run(
+    client: DapClient, program: Path
+) -> None:
+    await client.request("initialize", {"adapterID": "victor", "linesStartAt1": True})
+    early_functions = (
+        await client.request(
+            "setFunctionBreakpoints",
+            {
+                "breakpoints": [
+                    {"name": "nope"},
+                    {"name": "report", "condition": "count >"},
+                    {"name": "bill"},
+                ]
+            },
+        )
+    )["breakpoints"]
+    assert all(b["verified"] for b in early_functions)  # nothing to judge them by yet
+    early_line = (
+        await client.request(
+            "setBreakpoints",
+            {
+                "source": {"path": str(program)},
+                "breakpoints": [{"line": line("setup"), "condition": "count >>> 1"}],
+            },
+        )
+    )["breakpoints"][0]
+    mark = client.mark()
+    await client.request("launch", {"program": str(program)})
+    changed = {
+        m["body"]["breakpoint"]["id"]: m["body"]["breakpoint"]
+        for m in client.received[mark + 1 :]
+        if m.get("event") == "breakpoint"
+    }
+    assert all(
+        m["body"]["reason"] == "changed" for m in client.received if m.get("event") == "breakpoint"
+    )
+    nope, bad_condition, bill = early_functions
+    assert changed[nope["id"]]["verified"] is False
+    assert "no node 'nope'" in changed[nope["id"]]["message"]
+    assert changed[bad_condition["id"]]["verified"] is False
+    assert "count >" in changed[bad_condition["id"]]["message"]
+    assert changed[early_line["id"]]["verified"] is False
+    assert changed[bill["id"]]["verified"] is True and changed[bill["id"]]["line"] == line("bill")
+    await client.request("configurationDone")
+    stop = await client.stopped()
+    assert stop["hitBreakpointIds"] == [bill["id"]]
+
+
+async def test_a_condition_that_fails_is_reported_once_and_never_stops(
+    client: DapClient, program: Path
+) -> None:
+    await client.launch(str(program))
+    await client.request(
+        "setFunctionBreakpoints",
+        {"breakpoints": [{"name": "type:transform", "condition": "len(count) > 1"}]},
+    )
+    await client.request("configurationDone")
+    exited = await client.event("exited")
+    assert exited["body"]["exitCode"] == 0
+    assert not any(m.get("event") == "stopped" for m in client.received)
+    reports = [
+        m["body"]
+        for m in client.received
+        if m.get("event") == "output" and "could not evaluate" in m["body"]["output"]
+    ]
+    assert len(reports) == 1, reports
+    assert reports[0]["category"] == "console"
+    assert "type:transform" in reports[0]["output"] and "len(count) > 1" in reports[0]["output"]
+    assert "len() failed" in reports[0]["output"]
