@@ -1108,7 +1108,7 @@ class _Recorder:
             dumps(dict(event.inputs) if event.inputs is not None else {}),
             _HOST,
             os.getpid(),
-            time.time(),
+            self._history._clock(),
             dumps(metadata),
         )
 
@@ -1175,7 +1175,7 @@ class _Recorder:
         self._rows.append((_SNAPSHOT_INSERT, row))
 
     def _set_status(self, status: str) -> None:
-        self._rows.append((_RUN_STATUS, (status, time.time(), self._execution_id)))
+        self._rows.append((_RUN_STATUS, (status, self._history._clock(), self._execution_id)))
 
     def _finish(self, event: ExecutionEvent) -> None:
         status = _RUN_END[event.event_type]
@@ -1195,7 +1195,7 @@ class _Recorder:
             dumps(outputs),
             None if final_state is None else dumps(final_state),
             event.error,
-            time.time(),
+            self._history._clock(),
             self._node_seq,
             self._execution_id,
         )
