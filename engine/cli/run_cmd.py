@@ -206,9 +206,11 @@ def run(
             load_runners=not dry_run,
         )
     except RunSetupError as exc:
-        for problem in exc.problems[1:]:
+        if not exc.problems:
+            _usage_error(str(exc))
+        for problem in exc.problems:
             typer.echo(problem.format(), err=True)
-        _usage_error(str(exc))
+        _usage_error(f"{workflow_path} has {len(exc.problems)} error(s); not run")
     for problem in prepared.warnings:
         typer.echo(problem.format(), err=True)
     workflow = prepared.workflow
