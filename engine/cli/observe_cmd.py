@@ -21,6 +21,7 @@ from engine.cli import workflow_app
 if TYPE_CHECKING:
     from engine.history import ExecutionRecord, WorkflowExecutionHistory
     from engine.model import Workflow
+    from engine.run_setup import PreparedRun
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -77,79 +78,60 @@ def _write(path: Path, text: str) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def _build_executor(
+def _prepare(
     workflow_path: Path,
+    *,
     name: str | None,
     profile: str | None,
     registry: list[str] | None,
-    hitl_answers: Path | None,
-    **executor_options: Any,
-) -> tuple[Workflow, Any]:
-    """Compile and configure a run exactly as `victor workflow run` does."""
-    import dataclasses
+    hitl_answers: Path | None = None,
+    context: str | None = None,
+    context_file: Path | None = None,
+    inputs: dict[str, Any] | None = None,
+) -> PreparedRun:
+    """Compile and load a run exactly as `victor workflow run` does (engine.run_setup)."""
+    from engine.cli.run_cmd import _TerminalResponder, _usage_error
+    from engine.run_setup import RunSetupError, prepare_execution
 
-    from engine.cli.run_cmd import _Progress, _select, _TerminalResponder, _usage_error
-
-    if not workflow_path.is_file():
-        _usage_error(f"workflow file not found: {workflow_path}")
-    from engine.compiler import compile_file
-    from engine.registry import Registry, RegistryError
-    from engine.workspace import compile_config_for, project_config_for, registry_modules_for
-
-    try:
-        project = project_config_for(workflow_path)
-        compile_config = compile_config_for(workflow_path)
-        modules, base = registry_modules_for(workflow_path, registry or ())
-        try:
-            loaded = Registry.builtin().merged(Registry.from_entry_points())
-            loaded = loaded.merged(Registry.from_modules(modules, base_dir=base, builtins=False))
-        except RegistryError as exc:
-            raise ValueError(str(exc)) from exc
-    except ValueError as exc:
-        _usage_error(str(exc))
-    if modules:
-        compile_config = dataclasses.replace(compile_config, registry=loaded.names())
-    result = compile_file(workflow_path, compile_config)
-    for problem in result.problems:
-        if problem.severity.value in ("error", "warning"):
-            typer.echo(problem.format(), err=True)
-    if not result.ok:
-        _usage_error(f"{workflow_path} has {len(result.errors)} error(s); not run")
-    workflow = _select(result.workflows, name, workflow_path)
-
-    from engine.agent_runners import AgentRunnerError, runners_from_profiles
-    from engine.execution_engine import WorkflowExecutor
-    from engine.hitl import AnswersResponder, HitlError, NonInteractiveResponder
-
-    try:
-        default_runner, by_profile = runners_from_profiles(
-            project.profiles, profile or project.default_profile
-        )
-    except AgentRunnerError as exc:
-        _usage_error((f"{project.path}: " if project.path else "") + str(exc))
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    responder: Any = _TerminalResponder() if interactive else NonInteractiveResponder()
-    if hitl_answers is not None:
-        try:
-            responder = AnswersResponder.from_file(hitl_answers, fallback=responder)
-        except HitlError as exc:
-            _usage_error(str(exc))
-    project_root = None
-    if not workflow.metadata.get("project_root"):
-        project_root = project.root or workflow_path.resolve().parent
-    executor = WorkflowExecutor(
-        registry=loaded,
-        agent_runner=default_runner,
-        profile_runners=by_profile,
-        hitl_responder=responder,
-        subscribers=[_Progress(rich_output=sys.stderr.isatty())],
-        project_root=project_root,
-        **executor_options,
-    )
-    problems = executor.preflight(workflow)
-    if problems:
-        _usage_error(problems[0])
-    return workflow, executor
+    try:
+        prepared = prepare_execution(
+            workflow_path,
+            name=name,
+            context_json=context,
+            context_file=context_file,
+            context=inputs,
+            profile=profile,
+            registry_flags=registry or (),
+            hitl_answers=hitl_answers,
+            hitl_fallback=_TerminalResponder() if interactive else None,
+        )
+    except RunSetupError as exc:
+        for problem in exc.problems[1:]:
+            typer.echo(problem.format(), err=True)
+        _usage_error(str(exc))
+    for problem in prepared.warnings:
+        typer.echo(problem.format(), err=True)
+    return prepared
+
+
+def _build_executor(prepared: PreparedRun, *, record: bool, **options: Any) -> Any:
+    """The run's executor with progress on stderr and, with `record`, history + snapshots."""
+    from engine.cli.run_cmd import _Progress, _usage_error
+    from engine.run_setup import RunSetupError, open_history_recorder
+
+    subscribers: list[Any] = [_Progress(rich_output=sys.stderr.isatty())]
+    if record:
+        recorder, reason = open_history_recorder(prepared)
+        if recorder is None:
+            typer.echo(f"warning: this run is not recorded in the history: {reason}", err=True)
+        else:
+            subscribers.append(recorder)
+    try:
+        # Snapshots feed the history's state timeline (`inspect` after the run).
+        return prepared.executor(subscribers=subscribers, snapshots=record, **options)
+    except RunSetupError as exc:
+        _usage_error(str(exc))
 
 
 def _execute(executor: Any, workflow: Workflow, inputs: dict[str, Any]) -> Any:
@@ -242,7 +224,6 @@ def trace(
     """Run a workflow with tracing and write the trace file."""
     import logging
 
-    from engine.cli.run_cmd import _attach_history, _read_context
     from engine.trace_export import TraceExportError, exporter_for
 
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr)
@@ -254,13 +235,18 @@ def trace(
         _fail("--otlp-endpoint needs --format otlp", 2)
     path = output or Path(f"trace.{_FORMAT_EXTENSIONS.get(fmt, fmt)}")
     _check_writable(path)
-    inputs = _read_context(context, context_file)
-    workflow, executor = _build_executor(
-        workflow_path, name, profile, registry, hitl_answers, trace_mode=True
+    prepared = _prepare(
+        workflow_path,
+        name=name,
+        profile=profile,
+        registry=registry,
+        hitl_answers=hitl_answers,
+        context=context,
+        context_file=context_file,
     )
-    if not no_history:
-        _attach_history(executor, workflow, workflow_path)
-    outcome = _execute(executor, workflow, inputs)
+    workflow = prepared.workflow
+    executor = _build_executor(prepared, record=not no_history, trace_mode=True)
+    outcome = _execute(executor, workflow, prepared.initial_state())
     options = {"endpoint": otlp_endpoint} if otlp_endpoint else {}
     written = _export_trace(executor, workflow, path, fmt, **options)
     _print_analysis(executor.get_trace().analyze_trace())
@@ -416,8 +402,6 @@ def replay(
     ] = False,
 ) -> None:
     """Re-run an execution with the same inputs and compare the results."""
-    from engine.cli.run_cmd import _attach_history
-
     store = _open_history()
     original = _require(store, execution_id)
     source = workflow_file or (Path(original.workflow_file) if original.workflow_file else None)
@@ -435,11 +419,16 @@ def replay(
     options: dict[str, Any] = {"trace_mode": path is not None}
     if recorded:
         options["recorded_outputs"] = store.recorded_outputs(execution_id)
-    workflow, executor = _build_executor(
-        source, original.workflow_name, profile, registry, None, **options
+    prepared = _prepare(
+        source,
+        name=original.workflow_name,
+        profile=profile,
+        registry=registry,
+        inputs=dict(original.inputs or {}),
     )
-    _attach_history(executor, workflow, source)
-    outcome = _execute(executor, workflow, dict(original.inputs or {}))
+    workflow = prepared.workflow
+    executor = _build_executor(prepared, record=True, **options)
+    outcome = _execute(executor, workflow, prepared.initial_state())
     if path is not None:
         _export_trace(executor, workflow, path, trace_format)
     comparison = _compare(store, original, outcome)
