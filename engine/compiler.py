@@ -65,6 +65,10 @@ def _compile(text: str, source: str, config: CompileConfig) -> CompileResult:
         from engine.validation.libraries import check_library
 
         problems.extend(check_library(parsed, source))
+    if workflows:
+        from engine.stateflow import analyze_state_flow
+
+        problems.extend(analyze_state_flow([w for w in workflows if w.source == source]))
     problems = _finish(problems, text, source, config)
     return CompileResult(
         source=source,
@@ -72,6 +76,7 @@ def _compile(text: str, source: str, config: CompileConfig) -> CompileResult:
         workflows=tuple(workflows),
         problems=tuple(problems),
         dependencies=tuple(sorted(dependencies)),
+        syntax=parsed,
     )
 
 
@@ -80,7 +85,8 @@ def _finish(
 ) -> list[Problem]:
     from engine.suppressions import apply_suppressions
 
-    kept = [p for p in problems if p.code not in config.disabled_checks]
+    disabled = {code.upper() for code in config.disabled_checks}
+    kept = [p for p in problems if p.code.upper() not in disabled]
     kept = list(apply_suppressions(kept, text, source))
     kept.sort(key=lambda p: (p.span.line, p.span.column, p.code))
     unique: list[Problem] = []
@@ -220,7 +226,7 @@ class _WorkflowBuilder:
             return None
         ids = self._ids(drafts, name, local)
         nodes = self._nodes(drafts, ids)
-        start = self._start_node(body, nodes, name, local)
+        start, start_span = self._start_node(body, nodes, name, local)
         workflow = Workflow(
             name=name,
             description=_text(body.get("description")),
@@ -233,6 +239,7 @@ class _WorkflowBuilder:
                 name_key.span.line, name_key.span.column, body.span.end_line, body.span.end_column
             ),
             name_span=name_key.span,
+            start_span=start_span,
             node_index={n.id: n for n in nodes},
         )
         from engine.validation import validate_workflow
@@ -345,14 +352,14 @@ class _WorkflowBuilder:
 
     def _start_node(
         self, body: YMap, nodes: list[Node], workflow: str, local: list[Problem]
-    ) -> str:
+    ) -> tuple[str, SourceSpan | None]:
         for key in ("start_node", "entry_point"):
             entry = body.entry(key)
             if entry is None or not isinstance(entry.value, YScalar):
                 continue
             value = str(entry.value.value)
             if any(n.id == value for n in nodes):
-                return value
+                return value, entry.value.span
             from engine.validation.graph import did_you_mean
 
             local.append(
@@ -366,7 +373,7 @@ class _WorkflowBuilder:
                     workflow=workflow,
                 )
             )
-        return nodes[0].id
+        return nodes[0].id, None
 
 
 def _with_workflow(problems: list[Problem], workflow: str) -> list[Problem]:

@@ -334,6 +334,8 @@ class Workflow:
     """The file (path or URI) the workflow was compiled from."""
     span: SourceSpan
     name_span: SourceSpan
+    start_span: SourceSpan | None = None
+    """The value of `start_node` when it is written."""
     node_index: Mapping[str, Node] = field(default_factory=dict, hash=False, compare=False)
 
     def node(self, node_id: str) -> Node:
@@ -372,6 +374,8 @@ class CompileResult:
     problems: tuple[Problem, ...] = ()
     dependencies: tuple[str, ...] = ()
     """Files this result was built from besides `source` (libraries, stages)."""
+    syntax: Any = field(default=None, compare=False, repr=False)
+    """The `engine.loader.ParsedYaml` (tree with spans, lines) it was built from."""
 
     @property
     def errors(self) -> tuple[Problem, ...]:

@@ -151,6 +151,8 @@ def site_at(result: CompileResult, line: int, column: int) -> Site | None:
 def node_id_occurrences(workflow: Workflow, node_id: str) -> list[SourceSpan]:
     """Every written occurrence of a node id in a workflow: its definition and each edge."""
     spans: list[SourceSpan] = []
+    if workflow.start_node == node_id and workflow.start_span is not None:
+        spans.append(workflow.start_span)
     for node in workflow.nodes:
         if node.id == node_id and node.origin is None:
             spans.append(node.id_span)

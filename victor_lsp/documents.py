@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from engine.config import CompileConfig, RegistryNames
 from engine.model import CompileResult, FileKind, Problem
-from engine.suppressions import apply_suppressions
 from engine.yaml_tree import YNode
 from victor_lsp.positions import Encoding, PositionMap
 
@@ -54,9 +53,12 @@ class Analysis:
         """The raw YAML tree, parsed on first use (folding, selection ranges)."""
         with self._lock:
             if not self._root_done:
-                from engine.loader import parse_yaml
+                syntax = self.result.syntax
+                if syntax is None and self.parsed:
+                    from engine.loader import parse_yaml
 
-                self._root = parse_yaml(self.text, self.path).root if self.parsed else None
+                    syntax = parse_yaml(self.text, self.path)
+                self._root = syntax.root if syntax is not None and self.parsed else None
                 self._root_done = True
         return self._root
 
@@ -90,7 +92,6 @@ def analyze(
 ) -> Analysis:
     """Compile one text and prepare what every feature needs. Never raises."""
     from engine.compiler import compile as compile_text
-    from engine.stateflow import analyze_state_flow
 
     positions = PositionMap(text, encoding)
     if not looks_like_workflow_file(text):
@@ -111,15 +112,9 @@ def analyze(
     parsed = result.kind is not FileKind.NOT_WORKFLOW and not any(
         p.code in _UNPARSABLE and p.source == path for p in result.problems
     )
-    problems = list(result.problems)
-    if result.kind is FileKind.WORKFLOWS:
-        try:
-            local = [wf for wf in result.workflows if wf.source == path]
-            problems.extend(analyze_state_flow(local))
-        except Exception:
-            log.exception("state-flow analysis failed on %s", uri)
-    problems = [p for p in problems if p.code.upper() not in inputs.disabled_checks]
-    kept = apply_suppressions(problems, text, path)
+    # compile() already ran state-flow analysis, disabled checks and suppressions:
+    # the CLI, the DAP and this server report the same problems.
+    kept = tuple(p for p in result.problems if p.code.upper() not in inputs.disabled_checks)
     return Analysis(uri, version, text, path, result, positions, kept, parsed=parsed)
 
 

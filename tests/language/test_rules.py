@@ -381,3 +381,28 @@ def test_constraints_none_cannot_be_combined() -> None:
     problem = _only(_compile(text), "VW103")
     assert problem.severity is Severity.ERROR
     assert problem.span.line == marker_line(textwrap.dedent(text), "mixed")
+
+
+def test_start_node_span_and_state_flow_are_part_of_compile() -> None:
+    text = """\
+    workflows:
+      w:
+        start_node: second   # @start
+        nodes:
+          - id: first
+            type: transform
+            transform: total = 1
+          - id: second
+            type: agent
+            goal: "Use {{totl}}"   # @typo
+            next: [first]
+    """
+    result = _compile(text)
+    workflow = result.workflows[0]
+    source = textwrap.dedent(text)
+    assert workflow.start_span is not None
+    assert workflow.start_span.line == marker_line(source, "start")
+    assert _token(text, Problem("x", Severity.HINT, "", "", workflow.start_span)) == "second"
+    typo = _only(result, "VW601")
+    assert typo.span.line == marker_line(source, "typo") and "total" in typo.message
+    assert result.syntax is not None and result.syntax.root is not None
