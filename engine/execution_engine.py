@@ -438,11 +438,7 @@ class WorkflowExecutor:
                 log.warning("trace mode requested but engine.trace is unavailable: %s", exc)
                 self._tracer = None
             else:
-                # The graph goes in the trace. (`WorkflowTracer(workflow=...)` fails in
-                # engine/trace.py as of this commit: set_workflow runs before its fields
-                # exist; reported to the lead.)
-                self._tracer = WorkflowTracer()
-                self._tracer.set_workflow(workflow)
+                self._tracer = WorkflowTracer(workflow=workflow)  # the graph goes in the trace
                 listeners.append(self._tracer.handle_event)
         if self.history is not None and hasattr(self.history, "recorder"):
             listeners.append(self.history.recorder(workflow))
