@@ -36,15 +36,34 @@ def json_default(value: Any) -> Any:
     return repr(value)
 
 
-_ENCODE = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":")).encode
-"""One encoder for every call: `json.dumps` with options builds a new one each time."""
+_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"))
+"""The standard encoder, built once (`json.dumps` with options builds one per call)."""
+
+
+def _fast_encoder() -> Any:
+    """CPython's C encoder built once, without the per-call circular-reference bookkeeping."""
+    try:
+        from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    if c_make_encoder is None:
+        return None
+    return c_make_encoder(None, json_default, encode_basestring, None, ":", ",", False, False, True)
+
+
+_FAST = _fast_encoder()
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON for storage."""
+    """Compact JSON for storage (a value that contains itself raises ValueError)."""
     if value is None:
         return "null"
-    return _ENCODE(value)
+    if _FAST is not None:
+        try:
+            return "".join(_FAST(value, 0))
+        except RecursionError:
+            pass  # a cycle, or very deep data: let the checking encoder say which
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:
