@@ -217,10 +217,6 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _int(value: bool | None) -> int | None:
-    return None if value is None else int(value)
-
-
 _EXECUTION_COLUMNS = (
     "execution_id, workflow_name, started_at, status, success, duration_seconds, workflow_file,"
     " inputs, outputs, error, node_count, ended_at, host, pid, metadata, heartbeat_at"
@@ -1075,8 +1071,6 @@ class _Recorder:
         elif kind in _RUN_END:
             self._tracer.handle_event(event)
             self._finish(event)
-        elif kind is T.WORKFLOW_PAUSED:
-            self._set_status("paused")
         elif kind is T.WORKFLOW_RESUMED:
             self._set_status("running")
         elif kind is not T.WORKFLOW_STARTED:
@@ -1189,7 +1183,7 @@ class _Recorder:
             outputs = {k: v for k, v in final_state.items() if not str(k).startswith("_")}
         row = (
             status,
-            _int(status == "completed"),
+            None if status == "paused" else int(status == "completed"),
             event.timestamp,
             duration,
             dumps(outputs),
@@ -1210,7 +1204,9 @@ _RUN_END: dict[ExecutionEventType, str] = {
     ExecutionEventType.WORKFLOW_COMPLETED: "completed",
     ExecutionEventType.WORKFLOW_FAILED: "failed",
     ExecutionEventType.WORKFLOW_CANCELLED: "cancelled",
+    ExecutionEventType.WORKFLOW_PAUSED: "paused",
 }
+"""How a run can end; `paused` runs stop where they are and can be resumed later."""
 
 
 _KEY_COLLECTIONS = (tuple, list, set, frozenset)

@@ -107,3 +107,19 @@ def test_the_writer_beats_while_a_run_is_active_even_without_events(tmp_path: Pa
     assert third_beat.wait(timeout=30), f"only {len(beats)} heartbeat(s)"
     writer.close(timeout=5)
     backend.close()
+
+
+def test_a_paused_run_keeps_its_state_and_is_never_reported_interrupted(tmp_path: Path) -> None:
+    clock = FakeClock(10_000.0)
+    state = {"task": "x", "draft": "v1"}
+    with WorkflowExecutionHistory(tmp_path / "h.db", clock=clock) as history:
+        recorder = history.recorder("wf")
+        recorder(ExecutionEvent(T.WORKFLOW_STARTED, "exec_p", "wf", clock.now))
+        recorder(ExecutionEvent(T.WORKFLOW_PAUSED, "exec_p", "wf", clock.now + 2, state=state,
+                                metadata={"resume_from": "review"}))  # fmt: skip
+        assert history.flush()
+        assert history._running == set()  # no more heartbeats for it
+        clock.now += 10 * STALE_AFTER_SECONDS
+        record = history.require_execution("exec_p")
+        assert record.status == "paused" and record.success is None
+        assert history.final_state("exec_p") == state
