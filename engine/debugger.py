@@ -18,7 +18,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -247,6 +247,8 @@ class _Location:
     phase: Phase
     outcome: NodeOutcome | None = None
     held: bool = False
+    member: tuple[int, Any] | None = None
+    """(index, TeamMember) while a team node's member is about to run."""
 
 
 @dataclass
@@ -307,12 +309,13 @@ class WorkflowDebugger:
         self._resume: asyncio.Future[_Resume] | None = None
         self._step_mode = StepMode.RUN
         self._step_origin: Frame | None = None
+        self._step_member: int | None = None
+        """Set when stepping from a team member (the origin frame is its team's)."""
         self._pause_requested = False
         self._terminating = False
         self._entry_pending = True
         self._arrival: tuple[str, StopReason] | None = None
         self._skip_once: str | None = None
-        self._pending_exception: Stopped | None = None
         self._timelines: list[Timeline] = [Timeline(0, None, None)]
         self._timeline = self._timelines[0]
         self._view: int | None = None
@@ -486,12 +489,14 @@ class WorkflowDebugger:
             origin = location.frame
         else:
             origin = self._locations[stop.thread].frame
-        if mode is StepMode.OUT and not origin.parents:
+        member = location.member if location is not None and self._view is None else None
+        if mode is StepMode.OUT and not origin.parents and member is None:
             mode = StepMode.RUN
         if mode is StepMode.INTO and location is not None and location.phase is not Phase.BEFORE:
             mode = StepMode.OVER
         self._step_mode = mode
         self._step_origin = origin
+        self._step_member = member[0] if member is not None else None
         self._release(decision)
 
     async def step_over(self) -> Stopped | Finished:
@@ -743,9 +748,14 @@ class WorkflowDebugger:
         if (
             self._step_mode is StepMode.OUT
             and origin is not None
-            and origin.parents
-            and frame.node_id == origin.parents[-1]
-            and frame.parents == origin.parents[:-1]
+            and (
+                (
+                    origin.parents
+                    and frame.node_id == origin.parents[-1]
+                    and frame.parents == origin.parents[:-1]
+                )
+                or (self._step_member is not None and _same_place(frame, origin))
+            )
         ):
             return await self._hold(
                 location, Stopped(StopReason.STEP, frame.thread, frame.node_id, "stepped out")
@@ -784,6 +794,79 @@ class WorkflowDebugger:
             ),
         )
 
+    async def before_retry(
+        self,
+        frame: Frame,
+        state: MutableMapping[str, Any],
+        outcome: NodeOutcome,
+        attempt: int,
+        delay: float,
+    ) -> GateDecision | None:
+        """`engine.gates.RetryAwareGate`: the "retry attempted" filter stops before the retry."""
+        self._last_outcomes[frame.node_id] = outcome
+        if self.no_debug:
+            return None
+        location = _Location(frame, state, Phase.FAILED, outcome)
+        self._locations[frame.thread] = location
+        decision = await self._wait_for_others(location)
+        if decision is not None:
+            return decision
+        if ExceptionFilter.RETRY not in self.exception_filters:
+            return None
+        return await self._hold(
+            location,
+            Stopped(
+                StopReason.EXCEPTION,
+                frame.thread,
+                frame.node_id,
+                f"node {frame.node_id!r} failed; retry {attempt} is next (after {delay:.2g}s)",
+                outcome.error or "node failed",
+            ),
+        )
+
+    async def before_member(
+        self, frame: Frame, member: Any, index: int, state: MutableMapping[str, Any]
+    ) -> GateDecision | None:
+        """`engine.gates.TeamAwareGate`: step into a team stops before its first member."""
+        if self.no_debug:
+            return None
+        location = _Location(frame, state, Phase.BEFORE, member=(index, member))
+        self._locations[frame.thread] = location
+        decision = await self._wait_for_others(location)
+        if decision is not None:
+            return decision
+        stop = self._member_stop(frame, member)
+        if stop is None:
+            return None
+        return await self._hold(location, stop)
+
+    async def after_member(
+        self, frame: Frame, member: Any, index: int, result: Any
+    ) -> GateDecision | None:
+        if self.no_debug:
+            return None
+        location = self._locations.get(frame.thread)
+        if location is not None and location.member is not None and location.member[0] == index:
+            self._locations[frame.thread] = _Location(frame, location.state, Phase.BEFORE)
+        return await self._wait_for_others(location or _Location(frame, {}, Phase.BEFORE))
+
+    def _member_stop(self, frame: Frame, member: Any) -> Stopped | None:
+        member_id = str(getattr(member, "id", member))
+        if self._pause_requested:
+            return Stopped(StopReason.PAUSE, frame.thread, frame.node_id, "paused")
+        origin = self._step_origin
+        if origin is None or not _same_place(frame, origin):
+            return None
+        into_team = self._step_mode is StepMode.INTO and self._step_member is None
+        next_member = self._step_mode in (StepMode.OVER, StepMode.INTO) and (
+            self._step_member is not None
+        )
+        if into_team or next_member:
+            return Stopped(
+                StopReason.STEP, frame.thread, frame.node_id, f"step into member {member_id}"
+            )
+        return None
+
     async def _wait_for_others(self, location: _Location) -> GateDecision | None:
         """Hold this thread while another thread is stopped (all-threads-stop)."""
         while self._resume is not None and not self._terminating:
@@ -796,9 +879,9 @@ class WorkflowDebugger:
 
     async def _hold(self, location: _Location, stop: Stopped) -> GateDecision | None:
         self._pause_requested = False
-        self._pending_exception = None
         self._step_mode = StepMode.RUN
         self._step_origin = None
+        self._step_member = None
         location.held = True
         self._stop = stop
         self._resume = asyncio.get_running_loop().create_future()
@@ -824,8 +907,6 @@ class WorkflowDebugger:
             self._entry_pending = False
             if self.stop_on_entry:
                 return Stopped(StopReason.ENTRY, frame.thread, node.id, "stopped on entry")
-        if self._pending_exception is not None:
-            return replace(self._pending_exception, thread=frame.thread, node_id=node.id)
         if self._pause_requested:
             return Stopped(StopReason.PAUSE, frame.thread, node.id, "paused")
         hit = self._hit_breakpoints(node, state)
@@ -921,17 +1002,6 @@ class WorkflowDebugger:
             self._note_thread(event.thread)
         elif kind is ExecutionEventType.BRANCH_FINISHED:
             self._thread_ended(event.thread)
-        elif (
-            kind is ExecutionEventType.RETRY_ATTEMPT
-            and ExceptionFilter.RETRY in self.exception_filters
-        ):
-            self._pending_exception = Stopped(
-                StopReason.EXCEPTION,
-                event.thread,
-                event.node_id or "",
-                f"retrying {event.node_id} (attempt {event.attempt})",
-                event.error or "retry attempted",
-            )
         elif kind is ExecutionEventType.LOG and event.metadata.get("message"):
             self._emit(Output(str(event.metadata["message"]) + "\n", "console", event.node_id))
 
@@ -981,6 +1051,17 @@ class WorkflowDebugger:
             frames.append(StackFrameInfo(len(frames), name, node_id, kind, source, span))
 
         node = frame.node
+        member = self._inspected_member(thread)
+        if member is not None:
+            index, team_member = member
+            count = len(getattr(node, "members", ()))
+            add(
+                f"{team_member.id} (member {index + 1}/{count} of team {node.id})",
+                node.id,
+                "member",
+                node.origin.source if node.origin is not None else self.workflow.source,
+                team_member.span or (node.origin.span if node.origin is not None else node.span),
+            )
         if node.origin is not None:
             add(
                 f"{node.id} ({node.type.value})",
@@ -1022,11 +1103,25 @@ class WorkflowDebugger:
         )
         return frames
 
+    def _inspected_member(self, thread: str | None = None) -> tuple[int, Any] | None:
+        """(index, member) when the inspected point is before a team member."""
+        if self._view is not None and (thread is None or thread == MAIN_THREAD):
+            return None
+        stop = self._stop
+        location = self._locations.get(thread or (stop.thread if stop else MAIN_THREAD))
+        return location.member if location is not None else None
+
     def scopes(self, thread: str | None = None, frame_index: int = 0) -> list[Scope]:
         frame, state, phase, outcome = self._inspected(thread)
         node = self._frame_node(frame, frame_index)
         public = {k: v for k, v in state.items() if not str(k).startswith("_")}
-        node_values = self._node_values(node, state, phase, outcome if node is frame.node else None)
+        member = self._inspected_member(thread)
+        if member is not None and frame_index == 0:
+            node_values = _member_values(frame.node, *member)
+        else:
+            node_values = self._node_values(
+                node, state, phase, outcome if node is frame.node else None
+            )
         execution = self._execution_values(frame, state)
         return [
             Scope("State", self.variables.add(public, ""), len(public)),
@@ -1241,6 +1336,30 @@ class WorkflowDebugger:
             )
         self.answer_hitl(request_id, response)
         return f"answered HITL {request_id}: {'approved' if response.approved else 'rejected'}"
+
+
+def _member_values(team: Node, index: int, member: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "member": getattr(member, "id", str(member)),
+        "index": index,
+        "team": team.id,
+        "formation": getattr(team, "team_formation", None),
+    }
+    for name in ("role", "name", "goal", "tools", "tool_budget", "expertise"):
+        value = getattr(member, name, None)
+        if value not in (None, "", ()):
+            values[name] = list(value) if isinstance(value, tuple) else value
+    return values
+
+
+def _same_place(frame: Frame, other: Frame) -> bool:
+    """The same node on the same thread at the same nesting (one visit of a team)."""
+    return (
+        frame.node_id == other.node_id
+        and frame.thread == other.thread
+        and frame.parents == other.parents
+        and frame.visit == other.visit
+    )
 
 
 def _result_summary(result: Any) -> tuple[str, str | None, Mapping[str, Any] | None]:

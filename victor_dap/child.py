@@ -101,6 +101,8 @@ async def start_debuggee(
         p for p in (_REPO_ROOT, child_env.get("PYTHONPATH", "")) if p
     )
     child_env.setdefault("PYTHONUNBUFFERED", "1")
+    # debugpy (handler debugging) warns about frozen stdlib modules; handlers are not frozen.
+    child_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable,

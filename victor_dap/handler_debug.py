@@ -15,11 +15,10 @@ or workflows.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ class PythonDebugUnavailable(Exception):
 class PythonDebugServer:
     port: int | None = None
     _attached: threading.Event = field(default_factory=threading.Event)
-    _done: threading.Event = field(default_factory=threading.Event)
+    _cancelled: threading.Event = field(default_factory=threading.Event)
     _waiter: threading.Thread | None = None
 
     @property
@@ -70,41 +69,46 @@ class PythonDebugServer:
         return self.port
 
     def _watch_for_client(self) -> None:
-        """One background thread per wait: `debugpy.wait_for_client` has no timeout."""
+        """One background thread for the process: `debugpy.wait_for_client` has no timeout."""
         if self._waiter is not None and self._waiter.is_alive():
             return
-        self._attached.clear()
-        self._done.clear()
 
         def wait() -> None:
             import debugpy
 
-            try:
-                debugpy.wait_for_client()
-                if debugpy.is_client_connected():  # False when the wait was cancelled
+            while True:
+                try:
+                    debugpy.wait_for_client()
+                except Exception as exc:  # debugpy shut down
+                    log.debug("debugpy wait_for_client ended: %s", exc)
+                    return
+                if debugpy.is_client_connected():
                     self._attached.set()
-            except Exception as exc:  # cancelled, or debugpy shut down
-                log.debug("debugpy wait_for_client ended: %s", exc)
-            finally:
-                self._done.set()
+                    return
 
         self._waiter = threading.Thread(target=wait, name="victor-debugpy-wait", daemon=True)
         self._waiter.start()
 
     async def wait_for_client(self, timeout: float) -> bool:
-        """True once a client has attached and sent configurationDone; False on timeout."""
+        """True once a client has attached and sent configurationDone; False on
+        timeout or when `cancel_wait()` is called."""
         if self.connected():
             return True
+        self._attached.clear()
+        self._cancelled.clear()
         self._watch_for_client()
-        await asyncio.to_thread(self._done.wait, timeout)
-        return self._attached.is_set()
+        return await asyncio.to_thread(self._wait_attached, timeout)
+
+    def _wait_attached(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._cancelled.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._attached.wait(min(remaining, 0.05)):
+                return True
+        return False
 
     def cancel_wait(self) -> None:
         """Stop waiting for a client (the editor refused to attach)."""
-        if self._waiter is not None and self._waiter.is_alive():
-            import debugpy
-
-            cancel: Any = getattr(debugpy.wait_for_client, "cancel", None)
-            if cancel is not None:
-                with contextlib.suppress(Exception):
-                    cancel()
+        self._cancelled.set()

@@ -524,7 +524,9 @@ class DebugSession:
                     "source": {"name": os.path.basename(frame["source"]), "path": frame["source"]},
                     "line": self._line_out(int(frame["line"])),
                     "column": self._col_out(int(frame["column"])),
-                    "presentationHint": "normal" if frame["kind"] == "node" else "subtle",
+                    "presentationHint": "normal"
+                    if frame["kind"] in ("node", "member")
+                    else "subtle",
                 }
             )
         return {"stackFrames": out, "totalFrames": len(frames)}
