@@ -1,23 +1,25 @@
-"""Everything a debug session needs before the first node: compile, registry, runners.
+"""What a debug session needs before the first node, on top of `engine.run_setup`.
 
-Shared by the DAP debuggee and `victor workflow debug`: compiles the file with
-the project's settings (victor.toml), picks the workflow, loads the registry
-modules and agent runners, and returns a factory that builds the executor with
-the debugger as its gate. Problems come back as readable `file:line: ...`
-lines in a `DebugSetupError`. Knows nothing of DAP or terminals.
+Shared by the DAP debuggee and `victor workflow debug`. The set-up itself
+(compile with the project's settings, pick the workflow, load the registry
+and agent runners) is `engine.run_setup.prepare_execution`, as for `run`; this
+module turns its one-line errors into the problem lists debug adapters show,
+builds the executor with the debugger as its gate, compiles a file for
+breakpoint binding, and finds a compute handler's Python code. Knows nothing
+of DAP or terminals.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from engine.events import EventSubscriber
 from engine.hitl import HitlResponder
 from engine.model import CompileResult, ComputeNode, Node, Workflow
+from engine.run_setup import PreparedRun, RunSetupError, prepare_execution, select_workflow
 
 
 class DebugSetupError(Exception):
@@ -27,52 +29,56 @@ class DebugSetupError(Exception):
         super().__init__("\n".join(problems))
         self.problems = list(problems)
 
+    @classmethod
+    def from_run_setup(cls, error: RunSetupError) -> DebugSetupError:
+        return cls([p.format() for p in error.problems] or [error.message])
 
-@dataclass
+
+@dataclass(frozen=True)
 class DebugTarget:
-    program: str
-    workflow: Workflow
-    result: CompileResult
-    registry: Any
-    default_runner: Any = None
-    profile_runners: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    """A prepared run (see `engine.run_setup.PreparedRun`) about to be debugged."""
+
+    prepared: PreparedRun
+
+    @property
+    def program(self) -> str:
+        return str(self.prepared.path)
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.prepared.workflow
+
+    @property
+    def result(self) -> CompileResult:
+        return self.prepared.compile_result
+
+    @property
+    def registry(self) -> Any:
+        return self.prepared.registry
 
 
 def compile_program(program: str) -> CompileResult:
-    """Compile a workflow file with its project's settings; never raises on user errors."""
-    from engine.compiler import compile as compile_text
+    """Compile a workflow file with its project's settings (for breakpoint binding).
 
-    path = Path(program)
-    text = path.read_text(encoding="utf-8")
-    config = None
+    Never raises on user errors: an unreadable file or a broken victor.toml is
+    a problem in the result or compiles with default settings.
+    """
+    from engine.compiler import compile_file
+    from engine.workspace import compile_config_for
+
     try:
-        from engine.config import CompileConfig
-        from engine.project_config import find_project_config
-
-        project = find_project_config(path)
-        if project.stage_libraries:
-            config = CompileConfig(stage_libraries=project.stage_libraries)
-    except Exception:  # a broken victor.toml is reported by prepare_debug_target
+        config = compile_config_for(program)
+    except ValueError:  # a broken victor.toml is reported when the session starts
         config = None
-    return compile_text(text, source=str(path), config=config)
+    return compile_file(program, config)
 
 
 def choose_workflow(result: CompileResult, name: str | None, program: str) -> Workflow:
-    if name:
-        found = result.workflow(name)
-        if found is None:
-            names = ", ".join(result.workflow_names) or "none"
-            raise DebugSetupError([f"{program}: no workflow named {name!r}; workflows: {names}"])
-        return found
-    if not result.workflows:
-        raise DebugSetupError([f"{program}:1: no workflow found in this file"])
-    if len(result.workflows) > 1:
-        names = ", ".join(result.workflow_names)
-        raise DebugSetupError(
-            [f"{program}: the file defines several workflows ({names}); choose one by name"]
-        )
-    return result.workflows[0]
+    """The workflow called `name`, or the file's only one; raises DebugSetupError."""
+    try:
+        return select_workflow(result.workflows, name, program)
+    except RunSetupError as exc:
+        raise DebugSetupError.from_run_setup(exc) from exc
 
 
 def prepare_debug_target(
@@ -82,65 +88,28 @@ def prepare_debug_target(
     profile: str | None = None,
     registry_modules: Sequence[str] = (),
 ) -> DebugTarget:
-    """Compile and load everything; raises DebugSetupError listing every problem."""
-    path = Path(program)
-    if not path.is_file():
-        raise DebugSetupError([f"{program}: file not found; set `program` to a workflow YAML file"])
-    result = compile_program(str(path))
-    if result.errors:
-        raise DebugSetupError([p.format() for p in result.errors])
-    workflow = choose_workflow(result, workflow_name, str(path))
-    problems: list[str] = []
-    modules: list[str] = list(registry_modules)
-    profiles: dict[str, Any] = {}
-    selected = profile
-    try:
-        from engine.project_config import find_project_config
+    """Compile and load everything; raises DebugSetupError listing every problem.
 
-        project = find_project_config(path)
-        modules = [*project.registry, *modules]
-        profiles = dict(project.profiles)
-        selected = profile or project.default_profile
-        base_dir = str(project.root or path.parent)
-    except Exception as exc:
-        problems.append(str(exc))
-        base_dir = str(path.parent)
-    registry = None
+    Agent or team nodes without a runner fail here, before anything runs.
+    """
     try:
-        from engine.registry import Registry
-
-        registry = Registry.from_modules(modules, base_dir=base_dir)
-    except Exception as exc:
-        problems.append(f"{program}: registry: {exc}")
-    default_runner: Any = None
-    runners: dict[str, Any] = {}
-    try:
-        from engine.agent_runners import runners_from_profiles
-
-        default_runner, runners = runners_from_profiles(profiles, selected)
-    except Exception as exc:
-        problems.append(f"{program}: profile: {exc}")
-    if problems:
-        raise DebugSetupError(problems)
-    return DebugTarget(str(path), workflow, result, registry, default_runner, runners)
+        prepared = prepare_execution(
+            program, name=workflow_name, profile=profile, registry_flags=registry_modules
+        )
+        prepared.executor(check_runners=True)  # missing runners: a launch error, not a crash
+    except RunSetupError as exc:
+        raise DebugSetupError.from_run_setup(exc) from exc
+    return DebugTarget(prepared)
 
 
 def executor_factory(target: DebugTarget, hitl_responder: HitlResponder | None) -> Any:
     """(gate, subscribers) -> WorkflowExecutor for `WorkflowDebugger(executor_factory=...)`."""
 
     def build(gate: Any, subscribers: list[EventSubscriber]) -> Any:
-        from engine.execution_engine import WorkflowExecutor
-
-        return WorkflowExecutor(
-            debug_mode=True,
-            registry=target.registry,
-            agent_runner=target.default_runner,
-            profile_runners=target.profile_runners,
-            hitl_responder=hitl_responder,
-            subscribers=subscribers,
-            gate=gate,
-            project_root=os.path.dirname(os.path.abspath(target.program)),
-        )
+        options: dict[str, Any] = {"debug_mode": True, "gate": gate, "subscribers": subscribers}
+        if hitl_responder is not None:
+            options["hitl_responder"] = hitl_responder
+        return target.prepared.executor(check_runners=False, **options)
 
     return build
 

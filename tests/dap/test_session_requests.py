@@ -253,3 +253,31 @@ async def test_a_condition_that_fails_is_reported_once_and_never_stops(
     assert reports[0]["category"] == "console"
     assert "type:transform" in reports[0]["output"] and "len(count) > 1" in reports[0]["output"]
     assert "len() failed" in reports[0]["output"]
+
+
+async def test_launch_fails_readably_when_an_agent_node_has_no_runner(
+    client: DapClient, tmp_path: Path
+) -> None:
+    program = tmp_path / "agent.yaml"
+    program.write_text(
+        "workflows:\n  think:\n    nodes:\n      - id: ponder\n        type: agent\n"
+        "        role: analyst\n        goal: think hard\n"
+    )
+    await client.request("initialize", {"adapterID": "victor"})
+    response = await client.response(client.send("launch", {"program": str(program)}))
+    assert response["success"] is False
+    assert "ponder" in response["message"]
+    assert response["body"]["error"]["showUser"] is True
+    shown = [m["body"]["output"] for m in client.received if m.get("event") == "output"]
+    assert any("ponder" in text for text in shown)
+
+
+async def test_launch_fails_readably_when_a_registry_module_is_missing(
+    client: DapClient, program: Path
+) -> None:
+    await client.request("initialize", {"adapterID": "victor"})
+    response = await client.response(
+        client.send("launch", {"program": str(program), "registry": ["no_such_module_xyz"]})
+    )
+    assert response["success"] is False
+    assert "no_such_module_xyz" in response["message"]
