@@ -45,6 +45,7 @@ pytest: $(STAMP) system-deps npm-test-deps
 test: $(STAMP) lint typecheck pytest extension
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
