@@ -177,7 +177,12 @@ async def test_continue_from_the_past_forks_a_timeline() -> None:
 
 async def test_set_state_in_the_past_applies_to_the_forked_run() -> None:
     seen: list[Any] = []
-    dbg, _, _ = debugger(linear(), {"c": lambda s: seen.append(s.get("a")) or "c"})
+
+    def record(state: Any) -> str:
+        seen.append(state.get("a"))
+        return "c"
+
+    dbg, _, _ = debugger(linear(), {"c": record})
     dbg.set_breakpoint("d")
     await dbg.start()
     dbg.step_back()  # before c
@@ -246,7 +251,14 @@ async def test_uncaught_filter_off_lets_the_run_fail() -> None:
 
 
 async def test_pause_stops_at_next_node() -> None:
-    dbg, _, _ = debugger(linear(), {"b": lambda s: dbg.pause() or "b"})
+    holder: list[WorkflowDebugger] = []
+
+    def pause(state: Any) -> str:
+        holder[0].pause()
+        return "b"
+
+    dbg, _, _ = debugger(linear(), {"b": pause})
+    holder.append(dbg)
     stop = await dbg.start()
     assert isinstance(stop, Stopped) and stop.reason is StopReason.PAUSE and stop.node_id == "c"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from tests.dap.dap_client import DapClient
@@ -11,7 +13,7 @@ pytestmark = pytest.mark.timeout(20)
 
 
 @pytest.fixture
-async def client() -> DapClient:
+async def client() -> AsyncIterator[DapClient]:
     c = DapClient()
     c.start()
     yield c
@@ -45,8 +47,8 @@ async def test_malformed_messages_get_error_and_session_continues(client: DapCli
         lambda m: m.get("type") == "response" and m.get("request_seq") == 7, "error for seq 7"
     )
     assert error2["success"] is False and "command" in error2["message"]
-    body = await client.request("initialize", {"adapterID": "victor"})
-    assert body["supportsConfigurationDoneRequest"] is True
+    capabilities = await client.request("initialize", {"adapterID": "victor"})
+    assert capabilities["supportsConfigurationDoneRequest"] is True
 
 
 async def test_content_length_counts_bytes_not_characters(client: DapClient) -> None:
