@@ -365,14 +365,9 @@ class Debuggee:
 
     def flush_history(self) -> None:
         """Commit what the recorder has queued (it writes in batches, off the run's thread)."""
-        history_flush = getattr(self.history, "flush", None)
-        recorder_flush = getattr(self.recorder, "_flush", None)  # older store: no public flush
-        if callable(history_flush) or callable(recorder_flush):
+        if self.history is not None:
             try:
-                if callable(history_flush):
-                    history_flush(5.0)
-                elif callable(recorder_flush):
-                    recorder_flush()
+                self.history.flush(5.0)
             except Exception as exc:  # never lose the session over the history
                 print(f"history: could not write the last records: {exc}", file=sys.stderr)
 
