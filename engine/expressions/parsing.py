@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -156,6 +157,24 @@ class Parsed:
         return self.issues[0] if self.issues else None
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(text: str, mode: str) -> ast.AST:
+    """`ast.parse`, one thread at a time.
+
+    CPython 3.11's AST constructor keeps its recursion depth in shared state
+    and fails with "SystemError: AST constructor recursion depth mismatch"
+    when two threads parse at once (the LSP worker and a request thread do);
+    `warnings.catch_warnings` is not thread-safe either. Parsing is cached and
+    short, so a lock costs nothing measurable.
+    """
+    with _PARSE_LOCK, warnings.catch_warnings():
+        # e.g. "invalid escape sequence": not the user's concern at this level
+        warnings.simplefilter("ignore")
+        return ast.parse(text, mode=mode)
+
+
 def parse(text: str, mode: Mode) -> Parsed:
     """Parse `text`; raises ExpressionSyntaxError when it is not valid Python at all."""
     if not isinstance(text, str):
@@ -173,10 +192,7 @@ def parse(text: str, mode: Mode) -> Parsed:
     for parsed_text, shift in attempts:
         positions = Positions(parsed_text, shift, text)
         try:
-            with warnings.catch_warnings():
-                # e.g. "invalid escape sequence": not the user's concern at this level
-                warnings.simplefilter("ignore")
-                tree = ast.parse(parsed_text, mode="eval" if mode == "expression" else "exec")
+            tree = parse_python(parsed_text, "eval" if mode == "expression" else "exec")
         except SyntaxError as error:
             failure = _syntax_failure(error, positions)
             continue

@@ -156,9 +156,13 @@ def _condition(ctx: ValidationContext, node: ConditionNode, draft: NodeDraft) ->
 def _is_boolean_expression(text: str) -> bool:
     import ast
 
+    from engine.expressions.parsing import parse_python
+
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+        tree = parse_python(text.strip(), "eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    if not isinstance(tree, ast.Expression):
         return False
     body = tree.body
     if isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.Not):
