@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.workflow_gen import generate_workflow  # noqa: E402
-from engine import compile  # noqa: E402
+from benchmarks.workflow_gen import generate_workflow
+from engine import compile
 
 
 def _median_ms(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -60,26 +60,38 @@ def main() -> None:
     assert result.ok, [p.format() for p in result.errors][:5]
     nodes = len(result.workflows[0].nodes)
     median, worst = _median_ms(lambda: compile(big, source="/tmp/big.yaml"), 9)
-    print(f"compile+validate {lines} lines ({nodes} nodes): median {median:.1f} ms, max {worst:.1f} ms"
-          f"  [target <= 150 ms]")
+    print(
+        f"compile+validate {lines} lines ({nodes} nodes): median {median:.1f} ms, "
+        f"max {worst:.1f} ms  [target <= 150 ms]"
+    )
 
     thousand = generate_workflow(nodes=1000)
     compile(thousand, source="/tmp/k.yaml")
     median, worst = _median_ms(lambda: compile(thousand, source="/tmp/k.yaml"), 15)
-    print(f"compile+validate 1,000 nodes: median {median:.1f} ms, max {worst:.1f} ms  [target <= 30 ms]")
+    print(
+        f"compile+validate 1,000 nodes: median {median:.1f} ms, max {worst:.1f} ms"
+        "  [target <= 30 ms]"
+    )
 
     phases = _phases(thousand)
-    print("  phases (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
-          + "  [target for the validation rules <= 30 ms]")
+    print(
+        "  phases (median ms): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
+        + "  [target for the validation rules <= 30 ms]"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         small = Path(folder) / "small.yaml"
         small.write_text(generate_workflow(nodes=5))
         command = [str(Path(sys.executable).parent / "victor"), "workflow", "validate", str(small)]
         subprocess.run(command, check=True, capture_output=True)
-        median, worst = _median_ms(lambda: subprocess.run(command, check=True, capture_output=True), 7)
-        print(f"`victor workflow validate` small file, whole process: median {median:.0f} ms, "
-              f"max {worst:.0f} ms  [target <= 300 ms]")
+        median, worst = _median_ms(
+            lambda: subprocess.run(command, check=True, capture_output=True), 7
+        )
+        print(
+            f"`victor workflow validate` small file, whole process: median {median:.0f} ms, "
+            f"max {worst:.0f} ms  [target <= 300 ms]"
+        )
 
 
 if __name__ == "__main__":

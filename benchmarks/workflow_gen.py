@@ -96,6 +96,8 @@ def generate_workflow(target_lines: int = 40_000, *, nodes: int | None = None) -
         i += 1
     if nodes is None:
         # Close the chain: the last node must end the run.
-        body.extend(["      - id: done", "        type: transform", '        transform: status = "done"'])
+        body.extend(
+            ["      - id: done", "        type: transform", '        transform: status = "done"']
+        )
         body = [line.replace(f"n{i}]", "done]") for line in body]
     return "\n".join(header + body) + "\n"
