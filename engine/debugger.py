@@ -14,6 +14,7 @@ terminals or processes; it reports through `DebugEvent`s to one listener.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 import uuid
@@ -291,8 +292,12 @@ class WorkflowDebugger:
         stop_on_entry: bool = False,
         no_debug: bool = False,
         subscribers: Iterable[EventSubscriber] = (),
+        code_debugged: Callable[[Node], bool] | None = None,
     ) -> None:
         self.workflow = workflow
+        self.code_debugged = code_debugged
+        """True for a node whose own code a person may be stepping through in another
+        debugger (a compute handler under debugpy): it runs without its timeout."""
         self.stop_on_entry = stop_on_entry
         self.no_debug = no_debug
         self._executor_factory = executor_factory or _default_executor_factory
@@ -727,9 +732,20 @@ class WorkflowDebugger:
         if decision is not None:
             return decision
         stop = self._stop_reason_before(frame, state)
-        if stop is None:
-            return None
-        return await self._hold(location, stop)
+        decision = None if stop is None else await self._hold(location, stop)
+        return self._without_timeout_if_debugged(frame.node, decision)
+
+    def _without_timeout_if_debugged(
+        self, node: Node, decision: GateDecision | None
+    ) -> GateDecision | None:
+        """Lift the timeout of a node that runs now while its code may be stepped through."""
+        if self.code_debugged is None or self._terminating:
+            return decision
+        if decision is not None and (decision.goto is not None or decision.skip or decision.stop):
+            return decision  # the node does not run now
+        if not self.code_debugged(node):
+            return decision
+        return dataclasses.replace(decision or GateDecision(), no_timeout=True)
 
     async def after_node(
         self, frame: Frame, state: MutableMapping[str, Any], outcome: NodeOutcome

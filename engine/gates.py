@@ -57,6 +57,9 @@ class GateDecision:
     - `skip` True: do not run the current node; follow its normal edges.
     - `retry` True (only from `on_node_failed`): run the failed node again.
     - `stop` True: cancel the run (status cancelled).
+    - `no_timeout` True (from `before_node`, with no goto/skip/stop): run the
+      node without its timeout, because a person is stepping through its code
+      (a compute handler under a Python debugger) and a stop there is not a hang.
     """
 
     goto: str | None = None
@@ -64,6 +67,7 @@ class GateDecision:
     skip: bool = False
     retry: bool = False
     stop: bool = False
+    no_timeout: bool = False
 
 
 PROCEED: GateDecision | None = None

@@ -454,6 +454,7 @@ class Run:
     ) -> NodeRun:
         gate = self.gate
         frame: Frame | None = None
+        untimed = False
         if gate is not None:
             frame = Frame(node, thread, parents, self.steps, visit, self.execution_id)
             if thread == _MAIN and self.config.on_frame is not None:
@@ -463,6 +464,7 @@ class Run:
                 early = self._before_decision(decision, node, state, thread)
                 if early is not None:
                     return early
+                untimed = decision.no_timeout
         place = Place(thread, parents, visit, frame)
         if self.config.breakpoints and node.id in self.config.breakpoints:
             self.emit(ET.BREAKPOINT_HIT, node, NodeStatus.PAUSED, thread=thread)
@@ -480,7 +482,7 @@ class Run:
         while True:
             attempt += 1
             try:
-                result = await self._attempt(node, state, place)
+                result = await self._attempt(node, state, place, untimed=untimed)
                 break
             except (asyncio.CancelledError, RunStopped, RunFailed):
                 raise
@@ -553,12 +555,15 @@ class Run:
                     return redirected
         return NodeRun("next", next_node, True, result.output)
 
-    async def _attempt(self, node: Node, state: dict[str, Any], place: Place) -> StepResult:
+    async def _attempt(
+        self, node: Node, state: dict[str, Any], place: Place, *, untimed: bool = False
+    ) -> StepResult:
+        """Run the node once; `untimed` (a gate's `no_timeout`) lifts its timeout."""
         if self._recorded and node.id in self._recorded and node.type in _REPLAYED_TYPES:
             return self._replayed(node)
         runner = RUNNERS[node.type]
         timeout = self._timeouts[node.id]
-        if timeout is None:
+        if timeout is None or untimed:
             return await runner(self, node, state, place)
         try:
             async with asyncio.timeout(timeout):

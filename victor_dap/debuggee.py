@@ -38,6 +38,7 @@ from engine.debugger import (
     WorkflowDebugger,
 )
 from engine.hitl import APPROVED, REJECTED, HitlResponse
+from engine.model import Node, NodeType
 from victor_dap.handler_debug import PythonDebugServer, PythonDebugUnavailable
 from victor_dap.rpc import RpcConnection
 
@@ -108,7 +109,11 @@ class Debuggee:
             program, workflow_name=workflow, profile=profile, registry_modules=registry or ()
         )
         debugger = WorkflowDebugger(
-            target.workflow, stop_on_entry=stopOnEntry, no_debug=noDebug, listener=self._on_event
+            target.workflow,
+            stop_on_entry=stopOnEntry,
+            no_debug=noDebug,
+            listener=self._on_event,
+            code_debugged=self._python_may_stop_in,
         )
         responder: Any = debugger
         if hitlAnswers:
@@ -134,6 +139,10 @@ class Debuggee:
             self._output(f"This debug session is not recorded in the history: {exc}\n", "stderr")
         if self.recorder is not None and self.debugger is not None:
             self.debugger._extra_subscribers.append(self.recorder)
+
+    def _python_may_stop_in(self, node: Node) -> bool:
+        """A compute node's Python code may stop at a breakpoint: debugpy has a client."""
+        return node.type is NodeType.COMPUTE and self.python.connected()
 
     def rpc_setBreakpoints(self, source: str, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         debugger = self._require()
