@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.events import ExecutionEvent, ExecutionEventType, ToolCall
+from engine.events import ExecutionEvent, ExecutionEventType, NodeStatus, ToolCall
 
 if TYPE_CHECKING:
     from engine.model import Workflow
@@ -115,7 +115,10 @@ class NodeTraceRecord:
     outputs: Any = None
     success: bool = True
     status: str = "completed"
-    """completed | failed | skipped | interrupted"""
+    """completed | failed | skipped | cancelled | interrupted
+
+    `cancelled`: a parallel branch stopped because another branch succeeded first
+    (join_strategy any); it did not fail."""
     error: str | None = None
     attempts: int = 1
     tool_calls: tuple[ToolCallRecord, ...] = ()
@@ -784,6 +787,8 @@ class WorkflowTracer:
                 c for c in calls if (c.tool_name, c.duration_seconds, repr(c.inputs)) not in known
             ]
         status = _FINISHED_STATUS[event.event_type]
+        if event.status is NodeStatus.CANCELLED:
+            status = "cancelled"  # sent as NODE_SKIPPED: no event type says cancelled
         self.end_node(
             outputs=_plain(event.outputs),
             success=event.event_type is not T.NODE_FAILED,

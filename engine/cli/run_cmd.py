@@ -138,7 +138,8 @@ class _Progress:
         elif kind == "node_failed":
             self._line(f"FAILED {where}: {event.error}", "red")
         elif kind == "node_skipped":
-            self._line(f"skipped {where}", "yellow")
+            cancelled = event.status.value == "cancelled"  # join_strategy any
+            self._line(f"{'cancelled' if cancelled else 'skipped'} {where}", "yellow")
         elif kind == "retry_attempt":
             delay = event.metadata.get("delay", 0.0)
             self._line(f"retry {where} attempt {event.attempt} in {delay:.2f}s", "yellow")
