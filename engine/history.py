@@ -1,9 +1,10 @@
 """Execution history: every run recorded as it goes, queried and aggregated in SQL.
 
 `WorkflowExecutionHistory` stores runs in SQLite (`$VICTOR_HOME/workflows.db`, default
-`~/.victor/`) or, with `VICTOR_HISTORY_URL=postgresql://...`, in PostgreSQL through the
-same SQL. `history.recorder(workflow)` returns an event subscriber that writes the
-execution row at start, each node record when it finishes and the outcome at the end, so
+`~/.victor/`, or the project's `history_url`) or, with `VICTOR_HISTORY_URL=postgresql://...`
+(or such a `history_url`), in PostgreSQL through the same SQL.
+`history.recorder(workflow)` returns an event subscriber that writes the execution row at
+start, each node record when it finishes and the outcome at the end, so
 a killed process leaves a readable run that reads back as `interrupted`.
 State snapshots are stored as deltas of the top-level keys that changed (snapshots share
 structure), with a full copy every `FULL_SNAPSHOT_EVERY` snapshots.
@@ -24,7 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.events import EventSubscriber, ExecutionEvent, ExecutionEventType
-from engine.history_store import Backend, HistoryStoreError, chunks, open_backend
+from engine.history_store import (
+    Backend,
+    HistoryStoreError,
+    chunks,
+    is_postgres_url,
+    open_backend,
+)
 from engine.history_store.writer import BackgroundWriter, flush_writers
 from engine.state_manager import diff_states, snapshot_id_for
 from engine.trace import NodeTraceRecord, ToolCallRecord, WorkflowTrace
@@ -32,6 +39,7 @@ from engine.trace_export.jsonsafe import dumps, loads
 
 if TYPE_CHECKING:
     from engine.model import Workflow
+    from engine.project_config import ProjectConfig
 
 __all__ = [
     "ExecutionComparison",
@@ -69,20 +77,57 @@ class UnknownExecutionError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-def default_history_location(environ: Mapping[str, str] | None = None) -> str:
-    """`VICTOR_HISTORY_URL`, else `$VICTOR_HOME/workflows.db`, else `~/.victor/workflows.db`."""
+def default_history_location(
+    environ: Mapping[str, str] | None = None,
+    *,
+    project: ProjectConfig | None = None,
+    start: str | Path | None = None,
+) -> str:
+    """Where runs are recorded; the first of these that is set wins:
+
+    1. `VICTOR_HISTORY_URL`;
+    2. the project's `history_url` (victor.toml or `[tool.victor]`): of `project`, or of
+       the project found by walking up from `start` (a workflow file or a folder). A
+       relative SQLite path is relative to the folder of the file that declares it;
+    3. `$VICTOR_HOME/workflows.db`, else `~/.victor/workflows.db`.
+
+    Raises `engine.project_config.ProjectConfigError` when `start`'s project file is broken.
+    """
     env = os.environ if environ is None else environ
     url = env.get("VICTOR_HISTORY_URL", "").strip()
     if url:
         return url
+    if project is None and start is not None:
+        from engine.project_config import find_project_config
+
+        project = find_project_config(start)
+    configured = _project_history_location(project) if project is not None else None
+    if configured:
+        return configured
     home = env.get("VICTOR_HOME", "").strip()
     base = Path(home).expanduser() if home else Path.home() / ".victor"
     return str(base / "workflows.db")
 
 
-def open_default_history(*, create: bool = True) -> WorkflowExecutionHistory:
-    """The history configured by the environment; `create=False` refuses a missing file."""
-    return WorkflowExecutionHistory(default_history_location(), create=create)
+def _project_history_location(project: ProjectConfig) -> str | None:
+    url = (project.history_url or "").strip()
+    if not url or is_postgres_url(url) or project.root is None:
+        return url or None
+    path = Path(url.removeprefix("sqlite:///")).expanduser()
+    return str(path if path.is_absolute() else project.root / path)
+
+
+def open_default_history(
+    *,
+    create: bool = True,
+    project: ProjectConfig | None = None,
+    start: str | Path | None = None,
+) -> WorkflowExecutionHistory:
+    """The history `default_history_location(project=..., start=...)` names;
+    `create=False` refuses a missing SQLite file."""
+    return WorkflowExecutionHistory(
+        default_history_location(project=project, start=start), create=create
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from engine.agent_runners import AgentRunner
     from engine.events import EventSubscriber
     from engine.execution_engine import WorkflowExecutor
+    from engine.history import WorkflowExecutionHistory
     from engine.project_config import ProjectConfig
     from engine.registry import Registry
 
@@ -270,16 +271,21 @@ def _runners(
     return default_runner, by_profile, selected
 
 
-def open_history_recorder(prepared: PreparedRun) -> tuple[EventSubscriber | None, str | None]:
-    """A subscriber recording the run in the default history, or (None, why not).
+def open_history_recorder(
+    prepared: PreparedRun, history: WorkflowExecutionHistory | None = None
+) -> tuple[EventSubscriber | None, str | None]:
+    """A subscriber recording the run in `history`, or (None, why not).
 
-    The history is `VICTOR_HISTORY_URL`, else `$VICTOR_HOME/workflows.db`.
-    Never raises: a history that cannot be opened must not stop a run.
+    Without `history`, the run's default history: `VICTOR_HISTORY_URL`, else the
+    project's `history_url`, else `$VICTOR_HOME/workflows.db` (see
+    `engine.history.default_history_location`). Never raises: a history that cannot
+    be opened must not stop a run.
     """
     try:
-        from engine.history import open_default_history
+        if history is None:
+            from engine.history import open_default_history
 
-        history = open_default_history()
+            history = open_default_history(project=prepared.project)
         recorder = history.recorder(prepared.workflow, workflow_file=str(prepared.path.resolve()))
     except Exception as exc:  # any store failure: the run goes on unrecorded
         return None, str(exc) or type(exc).__name__

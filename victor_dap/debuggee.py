@@ -132,7 +132,7 @@ class Debuggee:
         try:
             from engine.history import open_default_history
 
-            self.history = open_default_history()
+            self.history = open_default_history(project=target.prepared.project)
             self.recorder = self.history.recorder(target.workflow, workflow_file=target.program)
         except Exception as exc:  # debugging still works without a history
             self.history = self.recorder = None

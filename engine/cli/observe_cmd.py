@@ -36,11 +36,13 @@ def _json(value: Any) -> str:
 
 
 def _open_history() -> WorkflowExecutionHistory:
+    """The history of the current folder's project (see `default_history_location`)."""
     from engine.history import HistoryStoreError, open_default_history
+    from engine.project_config import ProjectConfigError
 
     try:
-        return open_default_history(create=False)
-    except HistoryStoreError as error:
+        return open_default_history(create=False, start=Path.cwd())
+    except (HistoryStoreError, ProjectConfigError) as error:
         _fail(str(error))
 
 
@@ -115,14 +117,21 @@ def _prepare(
     return prepared
 
 
-def _build_executor(prepared: PreparedRun, *, record: bool, **options: Any) -> Any:
-    """The run's executor with progress on stderr and, with `record`, history + snapshots."""
+def _build_executor(
+    prepared: PreparedRun,
+    *,
+    record: bool,
+    history: WorkflowExecutionHistory | None = None,
+    **options: Any,
+) -> Any:
+    """The run's executor with progress on stderr and, with `record`, history + snapshots
+    (in `history`, default: the workflow project's history)."""
     from engine.cli.run_cmd import _Progress, _usage_error
     from engine.run_setup import RunSetupError, open_history_recorder
 
     subscribers: list[Any] = [_Progress(rich_output=sys.stderr.isatty())]
     if record:
-        recorder, reason = open_history_recorder(prepared)
+        recorder, reason = open_history_recorder(prepared, history)
         if recorder is None:
             typer.echo(f"warning: this run is not recorded in the history: {reason}", err=True)
         else:
@@ -427,7 +436,8 @@ def replay(
         inputs=dict(original.inputs or {}),
     )
     workflow = prepared.workflow
-    executor = _build_executor(prepared, record=True, **options)
+    # Recorded beside the original, so the two compare in one store.
+    executor = _build_executor(prepared, record=True, history=store, **options)
     outcome = _execute(executor, workflow, prepared.initial_state())
     if path is not None:
         _export_trace(executor, workflow, path, trace_format)

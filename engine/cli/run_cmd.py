@@ -259,14 +259,3 @@ def run(
         typer.echo("final state:")
         typer.echo(json.dumps(outcome.public_state(), indent=2, default=str, ensure_ascii=False))
     raise typer.Exit(0 if outcome.success else 1)
-
-
-def _attach_history(executor: Any, workflow: Workflow, path: Path) -> None:
-    """Record `executor`'s runs in the default history; one warning line if it cannot."""
-    try:
-        from engine.history import open_default_history
-
-        history = open_default_history()
-        executor.subscribe(history.recorder(workflow, workflow_file=str(path.resolve())))
-    except Exception as exc:  # history must never stop a run
-        typer.echo(f"warning: this run is not recorded in the history: {exc}", err=True)
