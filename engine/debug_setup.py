@@ -12,7 +12,7 @@ of DAP or terminals.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,11 @@ class DebugSetupError(Exception):
         self.problems = list(problems)
 
     @classmethod
-    def from_run_setup(cls, error: RunSetupError) -> DebugSetupError:
-        return cls([p.format() for p in error.problems] or [error.message])
+    def from_run_setup(
+        cls, error: RunSetupError, setting_names: Mapping[str, str] | None = None
+    ) -> DebugSetupError:
+        """`setting_names`: how the adapter names run settings (see `RunSetupError.phrased`)."""
+        return cls([p.format() for p in error.problems] or [error.phrased(setting_names or {})])
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,17 @@ def compile_program(program: str) -> CompileResult:
     return compile_file(program, config)
 
 
-def choose_workflow(result: CompileResult, name: str | None, program: str) -> Workflow:
+def choose_workflow(
+    result: CompileResult,
+    name: str | None,
+    program: str,
+    setting_names: Mapping[str, str] | None = None,
+) -> Workflow:
     """The workflow called `name`, or the file's only one; raises DebugSetupError."""
     try:
         return select_workflow(result.workflows, name, program)
     except RunSetupError as exc:
-        raise DebugSetupError.from_run_setup(exc) from exc
+        raise DebugSetupError.from_run_setup(exc, setting_names) from exc
 
 
 def prepare_debug_target(
@@ -87,10 +95,12 @@ def prepare_debug_target(
     workflow_name: str | None = None,
     profile: str | None = None,
     registry_modules: Sequence[str] = (),
+    setting_names: Mapping[str, str] | None = None,
 ) -> DebugTarget:
     """Compile and load everything; raises DebugSetupError listing every problem.
 
     Agent or team nodes without a runner fail here, before anything runs.
+    `setting_names` names the adapter's options in the messages (`RunSetupError.phrased`).
     """
     try:
         prepared = prepare_execution(
@@ -98,7 +108,7 @@ def prepare_debug_target(
         )
         prepared.executor(check_runners=True)  # missing runners: a launch error, not a crash
     except RunSetupError as exc:
-        raise DebugSetupError.from_run_setup(exc) from exc
+        raise DebugSetupError.from_run_setup(exc, setting_names) from exc
     return DebugTarget(prepared)
 
 

@@ -252,19 +252,22 @@ class WorkflowExecutor:
     stop = cancel
 
     # ------------------------------------------------------------ checks
-    def preflight(self, workflow: Workflow) -> list[str]:
-        """Problems that prevent a run from starting (empty when it can start)."""
+    def missing_runners(self, workflow: Workflow) -> list[str]:
+        """Agent/team nodes of `workflow` that this executor has no agent runner for."""
         from engine.run_loop import Run
 
-        run = Run(workflow, "preflight", {}, self._config(workflow, ()))
-        missing = run.missing_runners()
+        return Run(workflow, "preflight", {}, self._config(workflow, ())).missing_runners()
+
+    def preflight(self, workflow: Workflow) -> list[str]:
+        """Problems that prevent a run from starting (empty when it can start)."""
+        missing = self.missing_runners(workflow)
         if not missing:
             return []
         return [
             f"workflow {workflow.name!r} has agent/team nodes with no agent runner: "
-            f"{', '.join(missing)}. Choose a profile with -p/--profile (declare "
-            '[profiles.NAME] with runner = "scripted", "openai" or "replay" in '
-            "victor.toml), or pass WorkflowExecutor(agent_runner=...)"
+            f"{', '.join(missing)}. Give it an agent profile (declare [profiles.NAME] with "
+            'runner = "scripted", "openai" or "replay" in victor.toml and choose it), '
+            "or pass WorkflowExecutor(agent_runner=...)"
         ]
 
     # ------------------------------------------------------------ running

@@ -48,12 +48,35 @@ class RunSetupError(Exception):
 
     For compile errors `problems` holds every error (the message names the
     first one and counts the rest), so an adapter can show them all.
+
+    When a run setting fixes it (`setting`: `profile`, `workflow`), `fix` says
+    what to do with `{setting}` where the option goes: each adapter names its
+    own option with `phrased` (the CLI `-p/--profile`, the DAP its launch
+    argument); `str(error)` and `message` use the neutral "the `profile` setting".
     """
 
-    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        problems: Sequence[Problem] = (),
+        *,
+        setting: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.problem = message
+        self.setting = setting
+        self.fix = fix
         self.problems = tuple(problems)
+        self.message = self.phrased({})
+        super().__init__(self.message)
+
+    def phrased(self, setting_names: Mapping[str, str]) -> str:
+        """The message with the adapter's own name for the setting that fixes it."""
+        if self.fix is None:
+            return self.problem
+        name = self.setting and setting_names.get(self.setting)
+        name = name or f"the `{self.setting}` setting"
+        return f"{self.problem} {self.fix.replace('{setting}', name)}"
 
 
 @dataclass(frozen=True)
@@ -104,9 +127,15 @@ class PreparedRun:
         arguments.update(options)
         executor = WorkflowExecutor(**arguments)
         if check_runners:
-            problems = executor.preflight(self.workflow)
-            if problems:
-                raise RunSetupError(problems[0])
+            missing = executor.missing_runners(self.workflow)
+            if missing:
+                raise RunSetupError(
+                    f"workflow {self.workflow.name!r} has agent/team nodes with no agent "
+                    f"runner: {', '.join(missing)}.",
+                    setting="profile",
+                    fix="Choose a profile with {setting} (declare [profiles.NAME] with runner = "
+                    '"scripted", "openai" or "replay" in victor.toml).',
+                )
         return executor
 
 
@@ -246,7 +275,11 @@ def select_workflow(workflows: Sequence[Workflow], name: str | None, path: str |
                 return workflow
         raise RunSetupError(f"{path}: no workflow named {name!r} (workflows: {names})")
     if len(workflows) > 1:
-        raise RunSetupError(f"{path} holds several workflows ({names}); choose one with -n NAME")
+        raise RunSetupError(
+            f"{path} holds several workflows ({names}).",
+            setting="workflow",
+            fix="Choose one with {setting}.",
+        )
     return workflows[0]
 
 

@@ -43,6 +43,11 @@ from victor_dap.handler_debug import PythonDebugServer, PythonDebugUnavailable
 from victor_dap.rpc import RpcConnection
 
 PYTHON_ATTACH_TIMEOUT = 30.0
+LAUNCH_SETTINGS = {
+    "profile": "the `profile` launch argument",
+    "workflow": "the `workflow` launch argument",
+}
+"""How set-up errors name the run settings in a debug session (`RunSetupError.phrased`)."""
 
 
 def _variable(v: Variable) -> dict[str, Any]:
@@ -106,7 +111,11 @@ class Debuggee:
         from engine.debug_setup import executor_factory, prepare_debug_target
 
         target = prepare_debug_target(
-            program, workflow_name=workflow, profile=profile, registry_modules=registry or ()
+            program,
+            workflow_name=workflow,
+            profile=profile,
+            registry_modules=registry or (),
+            setting_names=LAUNCH_SETTINGS,
         )
         debugger = WorkflowDebugger(
             target.workflow,

@@ -92,7 +92,7 @@ def _prepare(
     inputs: dict[str, Any] | None = None,
 ) -> PreparedRun:
     """Compile and load a run exactly as `victor workflow run` does (engine.run_setup)."""
-    from engine.cli.run_cmd import _TerminalResponder, _usage_error
+    from engine.cli.run_cmd import _setup_error, _TerminalResponder
     from engine.run_setup import RunSetupError, prepare_execution
 
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
@@ -111,7 +111,7 @@ def _prepare(
     except RunSetupError as exc:
         for problem in exc.problems[1:]:
             typer.echo(problem.format(), err=True)
-        _usage_error(str(exc))
+        _setup_error(exc)
     for problem in prepared.warnings:
         typer.echo(problem.format(), err=True)
     return prepared
@@ -126,7 +126,7 @@ def _build_executor(
 ) -> Any:
     """The run's executor with progress on stderr and, with `record`, history + snapshots
     (in `history`, default: the workflow project's history)."""
-    from engine.cli.run_cmd import _Progress, _usage_error
+    from engine.cli.run_cmd import _Progress, _setup_error
     from engine.run_setup import RunSetupError, open_history_recorder
 
     subscribers: list[Any] = [_Progress(rich_output=sys.stderr.isatty())]
@@ -140,7 +140,7 @@ def _build_executor(
         # Snapshots feed the history's state timeline (`inspect` after the run).
         return prepared.executor(subscribers=subscribers, snapshots=record, **options)
     except RunSetupError as exc:
-        _usage_error(str(exc))
+        _setup_error(exc)
 
 
 def _execute(executor: Any, workflow: Workflow, inputs: dict[str, Any]) -> Any:

@@ -24,13 +24,22 @@ if TYPE_CHECKING:
     from engine.events import ExecutionEvent
     from engine.hitl import HitlRequest, HitlResponse
     from engine.model import Workflow
+    from engine.run_setup import RunSetupError
 
 log = logging.getLogger("victor.run")
+
+
+CLI_SETTINGS = {"profile": "-p/--profile", "workflow": "-n/--name"}
+"""How the commands name the run settings a `RunSetupError` may ask for."""
 
 
 def _usage_error(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _setup_error(error: RunSetupError) -> NoReturn:
+    _usage_error(error.phrased(CLI_SETTINGS))
 
 
 def _read_context(context: str | None, context_file: Path | None) -> dict[str, Any]:
@@ -39,7 +48,7 @@ def _read_context(context: str | None, context_file: Path | None) -> dict[str, A
     try:
         return read_context(context, context_file)
     except RunSetupError as exc:
-        _usage_error(str(exc))
+        _setup_error(exc)
 
 
 def _select(workflows: tuple[Workflow, ...], name: str | None, path: Path) -> Workflow:
@@ -48,7 +57,7 @@ def _select(workflows: tuple[Workflow, ...], name: str | None, path: Path) -> Wo
     try:
         return select_workflow(workflows, name, path)
     except RunSetupError as exc:
-        _usage_error(str(exc))
+        _setup_error(exc)
 
 
 def _plan(workflow: Workflow) -> list[str]:
@@ -208,7 +217,7 @@ def run(
         )
     except RunSetupError as exc:
         if not exc.problems:
-            _usage_error(str(exc))
+            _setup_error(exc)
         for problem in exc.problems:
             typer.echo(problem.format(), err=True)
         _usage_error(f"{workflow_path} has {len(exc.problems)} error(s); not run")
@@ -235,7 +244,7 @@ def run(
         # Snapshots feed the history's state timeline (`inspect`, replay from a node).
         executor = prepared.executor(subscribers=subscribers, snapshots=not no_history)
     except RunSetupError as exc:
-        _usage_error(str(exc))
+        _setup_error(exc)
 
     import asyncio
 

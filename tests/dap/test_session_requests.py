@@ -267,6 +267,8 @@ async def test_launch_fails_readably_when_an_agent_node_has_no_runner(
     response = await client.response(client.send("launch", {"program": str(program)}))
     assert response["success"] is False
     assert "ponder" in response["message"]
+    assert "Choose a profile with the `profile` launch argument" in response["message"]
+    assert "-p/--profile" not in response["message"]
     assert response["body"]["error"]["showUser"] is True
     shown = [m["body"]["output"] for m in client.received if m.get("event") == "output"]
     assert any("ponder" in text for text in shown)

@@ -95,7 +95,8 @@ workflows:
     )
     executor = WorkflowExecutor()
     problems = executor.preflight(wf)
-    assert problems and "think" in problems[0] and "--profile" in problems[0]
+    assert problems and "think" in problems[0] and "agent profile" in problems[0]
+    assert "--profile" not in problems[0]  # the executor's API names no CLI option
     events = Events()
     executor.subscribe(events)
     result = await executor.execute(wf)

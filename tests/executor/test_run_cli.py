@@ -94,10 +94,10 @@ def test_failed_workflow_exits_1(tmp_path: Path) -> None:
         (["{wf}", "-c", "{{not json"], "--context is not valid JSON"),
         (["{wf}", "-c", "[1]"], "must be a JSON object"),
         (["{dir}/missing.yaml"], "workflow file not found"),
-        (["{multi}"], "several workflows"),
+        (["{multi}"], "several workflows (one, two). Choose one with -n/--name."),
         (["{multi}", "-n", "nope"], "no workflow named 'nope'"),
         (["{broken}"], "broken.yaml:"),
-        (["{agent}"], "no agent runner"),
+        (["{agent}"], "no agent runner: think. Choose a profile with -p/--profile"),
         (["{wf}", "-p", "ghost"], "unknown profile 'ghost'"),
     ],
 )

@@ -102,8 +102,12 @@ def test_several_workflows_need_a_name(tmp_path: Path) -> None:
     text = SIMPLE + "  v:\n    nodes:\n      - id: a\n        type: transform\n"
     text += "        transform: 'y = 2'\n"
     workflow = write(tmp_path, "multi.yaml", text)
-    with pytest.raises(RunSetupError, match=r"several workflows \(w, v\); choose one with -n"):
+    with pytest.raises(RunSetupError, match=r"several workflows \(w, v\)\.") as caught:
         prepare_execution(workflow)
+    assert caught.value.setting == "workflow"
+    assert str(caught.value).endswith("Choose one with the `workflow` setting.")
+    dap = caught.value.phrased({"workflow": "the `workflow` launch argument"})
+    assert dap.endswith("Choose one with the `workflow` launch argument.")
     assert prepare_execution(workflow, name="v").workflow.name == "v"
 
 
@@ -136,8 +140,13 @@ def test_agent_nodes_without_runner_fail_when_the_executor_is_built(tmp_path: Pa
     text = "workflows:\n  w:\n    nodes:\n      - id: think\n        type: agent\n"
     text += "        goal: go\n"
     prepared = prepare_execution(write(tmp_path, "agent.yaml", text))
-    with pytest.raises(RunSetupError, match="no agent runner: think"):
+    with pytest.raises(RunSetupError, match="no agent runner: think") as caught:
         prepared.executor()
+    error = caught.value
+    assert error.setting == "profile"
+    assert "Choose a profile with the `profile` setting" in str(error)
+    assert "-p/--profile" not in str(error)
+    assert "Choose a profile with -p/--profile" in error.phrased({"profile": "-p/--profile"})
     # replay feeds recorded outputs instead: no runner needed
     executor = prepared.executor(recorded_outputs={"think": [{"response": "r"}]})
     result = asyncio.run(executor.execute(prepared.workflow, prepared.initial_state()))
