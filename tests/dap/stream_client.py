@@ -11,21 +11,20 @@ import asyncio
 import contextlib
 from typing import Any
 
-from victor_dap.protocol import Malformed, encode, read_message
+from tests.dap.message_log import DapMessages
+from victor_dap.protocol import Malformed, read_message
 
 TIMEOUT = 20.0
 
 
-class StreamDapClient:
+class StreamDapClient(DapMessages):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        super().__init__(TIMEOUT)
         self.source = reader
         self.reader = asyncio.StreamReader(limit=2**22)
         self.writer = writer
         self.raw = bytearray()
-        self.received: list[dict[str, Any]] = []
         self.malformed: list[Malformed] = []
-        self._seq = 0
-        self._changed = asyncio.Condition()
         loop = asyncio.get_running_loop()
         self._pump = loop.create_task(self._tee())
         self._task = loop.create_task(self._read())
@@ -52,67 +51,14 @@ class StreamDapClient:
             if isinstance(message, Malformed):
                 self.malformed.append(message)
                 continue
-            self.received.append(message)
-            async with self._changed:
-                self._changed.notify_all()
-        async with self._changed:
-            self._changed.notify_all()
+            self._add(message)
+        await self._notify()
 
-    def send(self, command: str, arguments: dict[str, Any] | None = None) -> int:
-        self._seq += 1
-        message: dict[str, Any] = {"seq": self._seq, "type": "request", "command": command}
-        if arguments is not None:
-            message["arguments"] = arguments
-        self.writer.write(encode(message))
-        return self._seq
+    def _write(self, data: bytes) -> None:
+        self.writer.write(data)
 
-    async def wait_for(self, predicate: Any, what: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-        async def scan() -> dict[str, Any]:
-            async with self._changed:
-                while True:
-                    for message in self.received:
-                        if predicate(message):
-                            return message
-                    if self._task.done():
-                        raise AssertionError(f"stream closed while waiting for {what}")
-                    await self._changed.wait()
-
-        try:
-            return await asyncio.wait_for(scan(), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"timed out waiting for {what}; received: {self.received[-8:]}"
-            ) from None
-
-    async def response(self, seq: int, timeout: float = TIMEOUT) -> dict[str, Any]:
-        return await self.wait_for(
-            lambda m: m.get("type") == "response" and m.get("request_seq") == seq,
-            f"response to {seq}",
-            timeout,
-        )
-
-    async def request(
-        self, command: str, arguments: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        response = await self.response(self.send(command, arguments))
-        assert response["success"], f"{command} failed: {response.get('message')}"
-        return response.get("body") or {}
-
-    async def event(
-        self, name: str, *, after: int = -1, timeout: float = TIMEOUT
-    ) -> dict[str, Any]:
-        return await self.wait_for(
-            lambda m: (
-                m.get("type") == "event"
-                and m.get("event") == name
-                and self.received.index(m) > after
-            ),
-            f"event {name}",
-            timeout,
-        )
-
-    def mark(self) -> int:
-        return len(self.received) - 1
+    def _closed(self) -> bool:
+        return self._task.done()
 
     async def close(self) -> None:
         self.writer.close()

@@ -38,12 +38,12 @@ async def test_unknown_command_gets_error_response(client: DapClient) -> None:
 async def test_malformed_messages_get_error_and_session_continues(client: DapClient) -> None:
     body = b"{not json"
     client.send_raw(b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-    error = await client._wait_for(
+    error = await client.wait_for(
         lambda m: m.get("type") == "response" and not m["success"], "error"
     )
     assert "not valid JSON" in error["message"]
     client.send_raw(encode({"seq": 7, "type": "request"}))
-    error2 = await client._wait_for(
+    error2 = await client.wait_for(
         lambda m: m.get("type") == "response" and m.get("request_seq") == 7, "error for seq 7"
     )
     assert error2["success"] is False and "command" in error2["message"]

@@ -238,7 +238,7 @@ async def test_terminate_kills_a_handler_in_a_tight_loop(client: DapClient, tmp_
     )
     await client.launch(str(program), registry=[str(tmp_path / "spin.py")])
     await client.request("configurationDone")
-    spinning = await client._wait_for(
+    spinning = await client.wait_for(
         lambda m: "spinning in" in (m.get("body") or {}).get("output", ""), "handler output"
     )
     pid = int(spinning["body"]["output"].split()[-1])
@@ -368,7 +368,7 @@ async def test_client_vanishing_leaves_no_workflow_process(program: Path) -> Non
     client.start()
     await client.launch(str(slow), registry=[str(program.parent / "slow.py")])
     await client.request("configurationDone")
-    spinning = await client._wait_for(
+    spinning = await client.wait_for(
         lambda m: "spinning in" in (m.get("body") or {}).get("output", ""), "handler output"
     )
     pid = int(spinning["body"]["output"].split()[-1])
@@ -391,7 +391,7 @@ async def test_hitl_request_is_answered_by_custom_request_and_console(
     asked = (await client.event("victorHitlRequest"))["body"]
     assert asked["nodeId"] == "gate" and asked["prompt"] == "Ship it?"
     assert asked["hitlType"] == "approval"
-    hint = await client._wait_for(
+    hint = await client.wait_for(
         lambda m: "hitl approve" in (m.get("body") or {}).get("output", ""), "console hint"
     )
     assert hint["event"] == "output"
