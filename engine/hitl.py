@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -118,23 +118,7 @@ class AnswersResponder:
         cls, path: str | Path, *, fallback: HitlResponder | None = None
     ) -> AnswersResponder:
         """Read a JSON or YAML file `{node_id: answer}`; raises HitlError naming the file."""
-        file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise HitlError(f"{file}: cannot read HITL answers: {exc.strerror or exc}") from exc
-        try:
-            if file.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                import yaml
-
-                data = yaml.safe_load(text)
-        except Exception as exc:
-            raise HitlError(f"{file}: not valid JSON/YAML: {exc}") from exc
-        if not isinstance(data, dict):
-            raise HitlError(f"{file}: HITL answers must be a mapping of node id -> answer")
-        return cls(data, fallback=fallback)
+        return cls(read_answers_file(path, "HITL answers", HitlError), fallback=fallback)
 
     async def ask(self, request: HitlRequest) -> HitlResponse:
         queue = self._answers.get(request.node_id)
@@ -142,6 +126,31 @@ class AnswersResponder:
             return await self._fallback.ask(request)
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         return response_from_answer(request, answer)
+
+
+def read_answers_file(
+    path: str | Path, what: str, error: Callable[[str], Exception]
+) -> dict[str, Any]:
+    """A `.json` (else YAML) file mapping node ids to answers (HITL answers, scripted
+    agent responses); raises `error(message)`, the message naming the file and `what`."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise error(f"{file}: cannot read {what}: {reason}") from exc
+    try:
+        if file.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:
+        raise error(f"{file}: {what} are not valid JSON/YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise error(f"{file}: {what} must be a mapping of node id -> answer")
+    return data
 
 
 async def ask_with_timeout(responder: HitlResponder, request: HitlRequest) -> HitlResponse:

@@ -31,23 +31,10 @@ class ScriptedRunner:
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedRunner:
-        file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise AgentRunnerError(f"{file}: cannot read scripted responses: {exc}") from exc
-        try:
-            if file.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                import yaml
+        from engine.hitl import read_answers_file
 
-                data = yaml.safe_load(text)
-        except Exception as exc:
-            raise AgentRunnerError(f"{file}: not valid YAML/JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise AgentRunnerError(f"{file}: scripted responses must map node id -> response")
-        return cls(data, source=str(file))
+        data = read_answers_file(path, "scripted responses", AgentRunnerError)
+        return cls(data, source=str(path))
 
     async def run(self, request: AgentRequest) -> AgentResponse:
         key = request.key

@@ -13,6 +13,7 @@ from engine.agent_runners import AgentRequest, AgentRunnerError, runners_from_pr
 from engine.agent_runners.openai import OpenAIRunner
 from engine.agent_runners.replay import ReplayRunner
 from engine.agent_runners.scripted import ScriptedRunner
+from engine.hitl import AnswersResponder, HitlError
 
 
 async def test_openai_runner_posts_chat_completion_with_llm_config() -> None:
@@ -214,3 +215,34 @@ async def test_agent_node_tools_run_through_the_registry_with_events() -> None:
 
 def fake_openai(handler: Any) -> OpenAIRunner:
     return OpenAIRunner(model="m", base_url="http://llm/v1", transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    ("load", "error", "what"),
+    [
+        (ScriptedRunner.from_file, AgentRunnerError, "scripted responses"),
+        (AnswersResponder.from_file, HitlError, "HITL answers"),
+    ],
+)
+def test_answer_files_fail_naming_the_file_and_what_it_holds(
+    tmp_path: Path, load: Any, error: type[Exception], what: str
+) -> None:
+    good = tmp_path / "answers.yaml"
+    good.write_text("think: 'ok'\n")
+    assert load(good) is not None
+    as_json = tmp_path / "answers.json"
+    as_json.write_text('{"think": "ok"}')
+    assert load(as_json) is not None
+    cases = {
+        "missing.yaml": None,
+        "broken.yaml": "think: [unclosed\n",
+        "broken.json": "{'think': 1}",
+        "list.yaml": "- think\n",
+    }
+    for name, text in cases.items():
+        file = tmp_path / name
+        if text is not None:
+            file.write_text(text)
+        with pytest.raises(error) as caught:
+            load(file)
+        assert str(caught.value).startswith(f"{file}: ") and what in str(caught.value), name
