@@ -727,8 +727,7 @@ class WorkflowDebugger:
                 HistoryEntry(frame, snapshot_state(state), time.monotonic())
             )
         location = _Location(frame, state, Phase.BEFORE)
-        self._locations[frame.thread] = location
-        decision = await self._wait_for_others(location)
+        decision = await self._arrive(location)
         if decision is not None:
             return decision
         stop = self._stop_reason_before(frame, state)
@@ -785,8 +784,7 @@ class WorkflowDebugger:
         if self.no_debug:
             return None
         location = _Location(frame, state, Phase.FAILED, outcome)
-        self._locations[frame.thread] = location
-        decision = await self._wait_for_others(location)
+        decision = await self._arrive(location)
         if decision is not None:
             return decision
         handled = bool(frame.node.continue_on_error) or (
@@ -798,17 +796,7 @@ class WorkflowDebugger:
         )
         if not wanted:
             return None
-        text = outcome.error or "node failed"
-        return await self._hold(
-            location,
-            Stopped(
-                StopReason.EXCEPTION,
-                frame.thread,
-                frame.node_id,
-                f"node {frame.node_id!r} failed",
-                text,
-            ),
-        )
+        return await self._hold_on_failure(location, f"node {frame.node_id!r} failed")
 
     async def before_retry(
         self,
@@ -823,21 +811,14 @@ class WorkflowDebugger:
         if self.no_debug:
             return None
         location = _Location(frame, state, Phase.FAILED, outcome)
-        self._locations[frame.thread] = location
-        decision = await self._wait_for_others(location)
+        decision = await self._arrive(location)
         if decision is not None:
             return decision
         if ExceptionFilter.RETRY not in self.exception_filters:
             return None
-        return await self._hold(
+        return await self._hold_on_failure(
             location,
-            Stopped(
-                StopReason.EXCEPTION,
-                frame.thread,
-                frame.node_id,
-                f"node {frame.node_id!r} failed; retry {attempt} is next (after {delay:.2g}s)",
-                outcome.error or "node failed",
-            ),
+            f"node {frame.node_id!r} failed; retry {attempt} is next (after {delay:.2g}s)",
         )
 
     async def before_member(
@@ -847,8 +828,7 @@ class WorkflowDebugger:
         if self.no_debug:
             return None
         location = _Location(frame, state, Phase.BEFORE, member=(index, member))
-        self._locations[frame.thread] = location
-        decision = await self._wait_for_others(location)
+        decision = await self._arrive(location)
         if decision is not None:
             return decision
         stop = self._member_stop(frame, member)
@@ -882,6 +862,17 @@ class WorkflowDebugger:
                 StopReason.STEP, frame.thread, frame.node_id, f"step into member {member_id}"
             )
         return None
+
+    async def _arrive(self, location: _Location) -> GateDecision | None:
+        """Note where this thread is now, then wait while another thread is stopped."""
+        self._locations[location.frame.thread] = location
+        return await self._wait_for_others(location)
+
+    async def _hold_on_failure(self, location: _Location, description: str) -> GateDecision | None:
+        frame, outcome = location.frame, location.outcome
+        error = (outcome.error if outcome is not None else None) or "node failed"
+        stop = Stopped(StopReason.EXCEPTION, frame.thread, frame.node_id, description, error)
+        return await self._hold(location, stop)
 
     async def _wait_for_others(self, location: _Location) -> GateDecision | None:
         """Hold this thread while another thread is stopped (all-threads-stop)."""
