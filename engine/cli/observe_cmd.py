@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from engine.cli import workflow_app
+from engine.cli.run_cmd import _build_executor, _prepare
 
 if TYPE_CHECKING:
     from engine.history import ExecutionRecord, WorkflowExecutionHistory
     from engine.model import Workflow
-    from engine.run_setup import PreparedRun
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -78,69 +78,6 @@ def _write(path: Path, text: str) -> None:
 
 
 # --------------------------------------------------------------------------- running
-
-
-def _prepare(
-    workflow_path: Path,
-    *,
-    name: str | None,
-    profile: str | None,
-    registry: list[str] | None,
-    hitl_answers: Path | None = None,
-    context: str | None = None,
-    context_file: Path | None = None,
-    inputs: dict[str, Any] | None = None,
-) -> PreparedRun:
-    """Compile and load a run exactly as `victor workflow run` does (engine.run_setup)."""
-    from engine.cli.run_cmd import _setup_error, _TerminalResponder
-    from engine.run_setup import RunSetupError, prepare_execution
-
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    try:
-        prepared = prepare_execution(
-            workflow_path,
-            name=name,
-            context_json=context,
-            context_file=context_file,
-            context=inputs,
-            profile=profile,
-            registry_flags=registry or (),
-            hitl_answers=hitl_answers,
-            hitl_fallback=_TerminalResponder() if interactive else None,
-        )
-    except RunSetupError as exc:
-        for problem in exc.problems[1:]:
-            typer.echo(problem.format(), err=True)
-        _setup_error(exc)
-    for problem in prepared.warnings:
-        typer.echo(problem.format(), err=True)
-    return prepared
-
-
-def _build_executor(
-    prepared: PreparedRun,
-    *,
-    record: bool,
-    history: WorkflowExecutionHistory | None = None,
-    **options: Any,
-) -> Any:
-    """The run's executor with progress on stderr and, with `record`, history + snapshots
-    (in `history`, default: the workflow project's history)."""
-    from engine.cli.run_cmd import _Progress, _setup_error
-    from engine.run_setup import RunSetupError, open_history_recorder
-
-    subscribers: list[Any] = [_Progress(rich_output=sys.stderr.isatty())]
-    if record:
-        recorder, reason = open_history_recorder(prepared, history)
-        if recorder is None:
-            typer.echo(f"warning: this run is not recorded in the history: {reason}", err=True)
-        else:
-            subscribers.append(recorder)
-    try:
-        # Snapshots feed the history's state timeline (`inspect` after the run).
-        return prepared.executor(subscribers=subscribers, snapshots=record, **options)
-    except RunSetupError as exc:
-        _setup_error(exc)
 
 
 def _execute(executor: Any, workflow: Workflow, inputs: dict[str, Any]) -> Any:

@@ -22,9 +22,11 @@ from engine.cli import workflow_app
 
 if TYPE_CHECKING:
     from engine.events import ExecutionEvent
+    from engine.execution_engine import WorkflowExecutor
+    from engine.history import WorkflowExecutionHistory
     from engine.hitl import HitlRequest, HitlResponse
     from engine.model import Workflow
-    from engine.run_setup import RunSetupError
+    from engine.run_setup import PreparedRun, RunSetupError
 
 log = logging.getLogger("victor.run")
 
@@ -121,6 +123,75 @@ class _TerminalResponder:
         return response_from_answer(request, text)
 
 
+def _prepare(
+    workflow_path: Path,
+    *,
+    name: str | None,
+    profile: str | None,
+    registry: list[str] | None,
+    hitl_answers: Path | None = None,
+    context: str | None = None,
+    context_file: Path | None = None,
+    inputs: dict[str, Any] | None = None,
+    load_runners: bool = True,
+) -> PreparedRun:
+    """Compile and load a run (engine.run_setup) for any command that runs a workflow.
+
+    Bad input exits 2: every compile error on its own line, else one line.
+    """
+    from engine.run_setup import RunSetupError, prepare_execution
+
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    try:
+        prepared = prepare_execution(
+            workflow_path,
+            name=name,
+            context_json=context,
+            context_file=context_file,
+            context=inputs,
+            profile=profile,
+            registry_flags=registry or (),
+            hitl_answers=hitl_answers,
+            hitl_fallback=_TerminalResponder() if interactive else None,
+            load_runners=load_runners,
+        )
+    except RunSetupError as exc:
+        if not exc.problems:
+            _setup_error(exc)
+        for problem in exc.problems:
+            typer.echo(problem.format(), err=True)
+        _usage_error(f"{workflow_path} has {len(exc.problems)} error(s); not run")
+    for problem in prepared.warnings:
+        typer.echo(problem.format(), err=True)
+    return prepared
+
+
+def _build_executor(
+    prepared: PreparedRun,
+    *,
+    record: bool,
+    progress: bool = True,
+    history: WorkflowExecutionHistory | None = None,
+    **options: Any,
+) -> WorkflowExecutor:
+    """The run's executor, with progress on stderr and, with `record`, history and
+    snapshots (in `history`, default: the workflow project's history)."""
+    from engine.run_setup import RunSetupError, open_history_recorder
+
+    subscribers: list[Any] = [_Progress(rich_output=sys.stderr.isatty())] if progress else []
+    if record:
+        recorder, reason = open_history_recorder(prepared, history)
+        if recorder is None:
+            typer.echo(f"warning: this run is not recorded in the history: {reason}", err=True)
+        else:
+            subscribers.append(recorder)
+    try:
+        # Snapshots feed the history's state timeline (`inspect`, replay from a node).
+        return prepared.executor(subscribers=subscribers, snapshots=record, **options)
+    except RunSetupError as exc:
+        _setup_error(exc)
+
+
 class _Progress:
     """Prints node progress to stderr."""
 
@@ -200,29 +271,16 @@ def run(
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    from engine.run_setup import RunSetupError, open_history_recorder, prepare_execution
-
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    try:
-        prepared = prepare_execution(
-            workflow_path,
-            name=name,
-            context_json=context,
-            context_file=context_file,
-            profile=profile,
-            registry_flags=registry or (),
-            hitl_answers=hitl_answers,
-            hitl_fallback=_TerminalResponder() if interactive else None,
-            load_runners=not dry_run,
-        )
-    except RunSetupError as exc:
-        if not exc.problems:
-            _setup_error(exc)
-        for problem in exc.problems:
-            typer.echo(problem.format(), err=True)
-        _usage_error(f"{workflow_path} has {len(exc.problems)} error(s); not run")
-    for problem in prepared.warnings:
-        typer.echo(problem.format(), err=True)
+    prepared = _prepare(
+        workflow_path,
+        name=name,
+        context=context,
+        context_file=context_file,
+        profile=profile,
+        registry=registry,
+        hitl_answers=hitl_answers,
+        load_runners=not dry_run,
+    )
     workflow = prepared.workflow
 
     if dry_run:
@@ -231,20 +289,9 @@ def run(
         typer.echo(f"{workflow_path}: {workflow.name} is valid ({len(workflow.nodes)} nodes)")
         raise typer.Exit(0)
 
-    subscribers: list[Any] = []
-    if not json_output or sys.stderr.isatty():
-        subscribers.append(_Progress(rich_output=sys.stderr.isatty()))
-    if not no_history:
-        recorder, reason = open_history_recorder(prepared)
-        if recorder is None:
-            typer.echo(f"warning: this run is not recorded in the history: {reason}", err=True)
-        else:
-            subscribers.append(recorder)
-    try:
-        # Snapshots feed the history's state timeline (`inspect`, replay from a node).
-        executor = prepared.executor(subscribers=subscribers, snapshots=not no_history)
-    except RunSetupError as exc:
-        _setup_error(exc)
+    executor = _build_executor(
+        prepared, record=not no_history, progress=not json_output or sys.stderr.isatty()
+    )
 
     import asyncio
 
