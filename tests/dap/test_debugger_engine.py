@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -315,29 +314,13 @@ async def test_logpoint_without_expressions_emits_output_and_does_not_stop() -> 
     assert [e.text for e in events if isinstance(e, Output)] == ["at b {literal}\n"]
 
 
-HANDLER_WORKFLOW = """\
-workflows:
-  w:
-    nodes:
-      - id: slow
-        type: compute
-        handler: slow
-        timeout: 0.02
-        output: got
-"""
-
-
 async def _run_slow_handler(code_debugged: Any) -> Finished:
     from engine.execution_engine import WorkflowExecutor
-    from tests.executor.helpers import compile_one, registry
+    from tests.executor.helpers import SLOW_WORKFLOW, compile_one, slow_registry
 
-    async def slow(node: Any, context: Any, tools: Any) -> str:
-        await asyncio.sleep(0.2)  # a person stepping through the handler takes a while
-        return "done"
-
-    reg = registry(handlers={"slow": slow})
+    reg = slow_registry()
     dbg = WorkflowDebugger(
-        compile_one(HANDLER_WORKFLOW),
+        compile_one(SLOW_WORKFLOW),
         executor_factory=lambda gate, subs: WorkflowExecutor(
             registry=reg, gate=gate, subscribers=subs
         ),
@@ -353,8 +336,9 @@ async def _run_slow_handler(code_debugged: Any) -> Finished:
 
 
 async def test_a_node_whose_code_is_being_debugged_runs_without_its_timeout() -> None:
-    end = await _run_slow_handler(lambda node: node.id == "slow")
-    assert end.status == "completed" and (end.state or {})["got"] == "done"
+    end = await _run_slow_handler(lambda node: node.type.value == "compute")
+    assert end.status == "completed", end.error
+    assert (end.state or {})["got"] == (end.state or {})["later"] == "done"
 
-    end = await _run_slow_handler(None)
-    assert end.status == "failed" and "timed out after 0.02s" in (end.error or "")
+    end = await _run_slow_handler(lambda node: node.id == "after")
+    assert end.status == "failed" and "'slow' timed out after 0.02s" in (end.error or "")

@@ -80,3 +80,31 @@ class ScriptedGate:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+SLOW_WORKFLOW = """\
+workflows:
+  w:
+    nodes:
+      - id: slow
+        type: compute
+        handler: slow
+        timeout: 0.02
+        output: got
+      - id: after
+        type: compute
+        handler: slow
+        timeout: 0.02
+        output: later
+"""
+
+
+def slow_registry() -> Registry:
+    """`slow`: outlasts the 0.02 s timeouts of SLOW_WORKFLOW, as a handler held at a
+    Python breakpoint does."""
+
+    async def slow(node: Any, context: Any, tools: Any) -> str:
+        await asyncio.sleep(0.2)
+        return "done"
+
+    return registry(handlers={"slow": slow})

@@ -12,7 +12,14 @@ from engine.events import NodeStatus
 from engine.execution_engine import WorkflowExecutor
 from engine.gates import Frame, GateDecision, NodeOutcome
 from engine.retry import FakeClock
-from tests.executor.helpers import Events, ScriptedGate, compile_one, registry
+from tests.executor.helpers import (
+    SLOW_WORKFLOW,
+    Events,
+    ScriptedGate,
+    compile_one,
+    registry,
+    slow_registry,
+)
 
 FLAKY = """\
 workflows:
@@ -294,35 +301,11 @@ async def test_join_all_waits_for_every_branch() -> None:
     assert result.final_state["slow_out"] == "b" and result.final_state["quick_out"] == "a"
 
 
-SLOW = """\
-workflows:
-  w:
-    nodes:
-      - id: slow
-        type: compute
-        handler: slow
-        timeout: 0.02
-        output: got
-      - id: after
-        type: compute
-        handler: slow
-        timeout: 0.02
-        output: later
-"""
-
-
-def slow_registry() -> Any:
-    async def slow(node: Any, context: Any, tools: Any) -> str:
-        # Outlasts the node's 0.02 s timeout, as a handler held at a Python breakpoint does.
-        await asyncio.sleep(0.2)
-        return "done"
-
-    return registry(handlers={"slow": slow})
-
-
 async def test_no_timeout_decision_lifts_only_that_nodes_timeout() -> None:
     gate = ScriptedGate(before={"slow": GateDecision(no_timeout=True)})
-    result = await WorkflowExecutor(registry=slow_registry(), gate=gate).execute(compile_one(SLOW))
+    result = await WorkflowExecutor(registry=slow_registry(), gate=gate).execute(
+        compile_one(SLOW_WORKFLOW)
+    )
     assert result.status == "failed"
     assert result.final_state["got"] == "done"
     error = result.error or {}
@@ -331,7 +314,7 @@ async def test_no_timeout_decision_lifts_only_that_nodes_timeout() -> None:
 
 async def test_without_no_timeout_the_node_times_out() -> None:
     result = await WorkflowExecutor(registry=slow_registry(), gate=ScriptedGate()).execute(
-        compile_one(SLOW)
+        compile_one(SLOW_WORKFLOW)
     )
     error = result.error or {}
     assert result.status == "failed" and error["node"] == "slow"
