@@ -55,14 +55,6 @@ def program(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-async def client() -> Any:
-    c = DapClient()
-    c.start()
-    yield c
-    await c.close()
-
-
 async def _stop_at_double(client: DapClient, program: Path, **capabilities: Any) -> int:
     await client.launch(
         str(program),

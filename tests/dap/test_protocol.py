@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.dap.dap_client import DapClient
 from victor_dap.protocol import encode
 
 pytestmark = pytest.mark.timeout(20)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[DapClient]:
-    c = DapClient()
-    c.start()
-    yield c
-    await c.close()
 
 
 async def test_initialize_response_precedes_initialized_event(client: DapClient) -> None:

@@ -71,14 +71,6 @@ TEAM_WORKFLOW = textwrap.dedent(
 )
 
 
-@pytest.fixture
-async def client() -> Any:
-    c = DapClient()
-    c.start()
-    yield c
-    await c.close()
-
-
 async def node_scope(client: DapClient, frame_id: int) -> dict[str, str]:
     scopes = (await client.request("scopes", {"frameId": frame_id}))["scopes"]
     node = next(s for s in scopes if s["name"] == "Node")

@@ -41,14 +41,6 @@ def program(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-async def client() -> Any:
-    c = DapClient()
-    c.start()
-    yield c
-    await c.close()
-
-
 def line(name: str) -> int:
     return marker_line(WORKFLOW, name) + 1
 
