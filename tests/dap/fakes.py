@@ -28,6 +28,19 @@ from engine.model import (
 
 NodeAction = Callable[[MutableMapping[str, Any]], Any]
 
+SPIN_HANDLERS = """\
+import os
+
+def spin(node, context, tools):
+    print(f"spinning in {os.getpid()}", flush=True)
+    while True:
+        pass
+
+HANDLERS = {"spin": spin}
+"""
+"""A registry module whose `spin` handler prints its pid, then never returns (not even
+to cancellation): only killing the workflow process ends it."""
+
 
 def make_workflow(specs: list[tuple[str, str, dict[str, Any]]], name: str = "demo") -> Workflow:
     """Nodes of 3 lines each starting at line 2: (id, type, extra fields)."""

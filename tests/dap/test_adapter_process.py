@@ -19,24 +19,12 @@ from typing import Any
 import pytest
 
 from engine.history import ExecutionRecord, WorkflowExecutionHistory, default_history_location
+from tests.dap.fakes import SPIN_HANDLERS
 from tests.dap.stream_client import StreamDapClient, split_frames
 from tests.support import REPO_ROOT, marker_line
 
 pytestmark = pytest.mark.timeout(60)
 WAIT = 20.0
-
-SPIN = textwrap.dedent(
-    """\
-    import os
-
-    def spin(node, context, tools):
-        print(f"spinning in {os.getpid()}", flush=True)
-        while True:
-            pass
-
-    HANDLERS = {"spin": spin}
-    """
-)
 
 SPIN_WORKFLOW = textwrap.dedent(
     """\
@@ -130,7 +118,7 @@ def runs_of(workflow: str, statuses: Iterable[str]) -> ExecutionRecord | None:
 
 
 async def start_spinning(client: StreamDapClient, tmp_path: Path) -> int:
-    (tmp_path / "spin.py").write_text(SPIN)
+    (tmp_path / "spin.py").write_text(SPIN_HANDLERS)
     program = tmp_path / "spin.yaml"
     program.write_text(SPIN_WORKFLOW)
     await initialize(client)

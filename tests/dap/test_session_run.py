@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.dap.dap_client import DapClient
+from tests.dap.fakes import SPIN_HANDLERS
 from tests.support import marker_line
 
 pytestmark = pytest.mark.timeout(60)
@@ -199,20 +200,6 @@ async def test_function_breakpoint_by_type_and_threads_for_parallel_branches(
     assert len(started) >= 2
 
 
-SPIN = textwrap.dedent(
-    """\
-    import os
-
-    def spin(node, context, tools):
-        print(f"spinning in {os.getpid()}", flush=True)
-        while True:
-            pass
-
-    HANDLERS = {"spin": spin}
-    """
-)
-
-
 def _process_gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -222,7 +209,7 @@ def _process_gone(pid: int) -> bool:
 
 
 async def test_terminate_kills_a_handler_in_a_tight_loop(client: DapClient, tmp_path: Path) -> None:
-    (tmp_path / "spin.py").write_text(SPIN)
+    (tmp_path / "spin.py").write_text(SPIN_HANDLERS)
     program = tmp_path / "spin.yaml"
     program.write_text(
         "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n"
@@ -350,7 +337,7 @@ async def test_goto_restart_frame_reverse_continue_and_breakpoint_locations(
 
 
 async def test_client_vanishing_leaves_no_workflow_process(program: Path) -> None:
-    (program.parent / "slow.py").write_text(SPIN)
+    (program.parent / "slow.py").write_text(SPIN_HANDLERS)
     slow = program.parent / "slow.yaml"
     slow.write_text(
         "workflows:\n  spin:\n    nodes:\n      - id: loop\n        type: compute\n"
