@@ -339,6 +339,17 @@ class WorkflowDebugger:
 
     # ----------------------------------------------------------------- listeners
 
+    def use_executor_factory(self, factory: ExecutorFactory) -> None:
+        """Build the run's executor with `factory` (set before `start`).
+
+        Set after construction because the factory often needs the debugger
+        itself, e.g. as the HITL responder of the run."""
+        self._executor_factory = factory
+
+    def add_subscriber(self, subscriber: EventSubscriber) -> None:
+        """Also send the run's events to `subscriber` (a history recorder, a tracer)."""
+        self._extra_subscribers.append(subscriber)
+
     def add_listener(self, listener: DebugListener) -> None:
         self._listeners.append(listener)
 

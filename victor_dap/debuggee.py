@@ -40,14 +40,10 @@ from engine.debugger import (
 from engine.hitl import APPROVED, REJECTED, HitlResponse
 from engine.model import Node, NodeType
 from victor_dap.handler_debug import PythonDebugServer, PythonDebugUnavailable
+from victor_dap.launch_args import LAUNCH_SETTINGS
 from victor_dap.rpc import RpcConnection
 
 PYTHON_ATTACH_TIMEOUT = 30.0
-LAUNCH_SETTINGS = {
-    "profile": "the `profile` launch argument",
-    "workflow": "the `workflow` launch argument",
-}
-"""How set-up errors name the run settings in a debug session (`RunSetupError.phrased`)."""
 
 
 def _variable(v: Variable) -> dict[str, Any]:
@@ -129,7 +125,7 @@ class Debuggee:
             from engine.hitl import AnswersResponder
 
             responder = AnswersResponder.from_file(hitlAnswers, fallback=debugger)
-        debugger._executor_factory = executor_factory(target, responder)
+        debugger.use_executor_factory(executor_factory(target, responder))
         self.debugger = debugger
         self.target = target
         self.inputs = dict(inputs or {})
@@ -147,7 +143,7 @@ class Debuggee:
             self.history = self.recorder = None
             self._output(f"This debug session is not recorded in the history: {exc}\n", "stderr")
         if self.recorder is not None and self.debugger is not None:
-            self.debugger._extra_subscribers.append(self.recorder)
+            self.debugger.add_subscriber(self.recorder)
 
     def _python_may_stop_in(self, node: Node) -> bool:
         """A compute node's Python code may stop at a breakpoint: debugpy has a client."""

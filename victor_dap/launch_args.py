@@ -29,6 +29,13 @@ LAUNCH_ARGUMENT_DOCS: Mapping[str, tuple[str, str]] = {
 }
 
 
+LAUNCH_SETTINGS: Mapping[str, str] = {
+    "profile": "the `profile` launch argument",
+    "workflow": "the `workflow` launch argument",
+}
+"""How set-up errors name the run settings in a debug session (`RunSetupError.phrased`)."""
+
+
 @dataclass(frozen=True)
 class LaunchArguments:
     """Validated launch arguments (see LAUNCH_ARGUMENT_DOCS for each field)."""

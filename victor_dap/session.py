@@ -24,6 +24,7 @@ from engine.debugger import EXCEPTION_FILTER_LABELS
 from engine.model import Workflow
 from victor_dap.child import ChildStartError, DebuggeeProcess, start_debuggee
 from victor_dap.launch_args import (
+    LAUNCH_SETTINGS,
     LaunchArgumentError,
     LaunchArguments,
     initial_state,
@@ -255,7 +256,9 @@ class DebugSession:
             result = compile_program(launch.program)
             if result.errors:
                 self._fail_launch([p.format() for p in result.errors])
-            workflow = choose_workflow(result, launch.workflow, launch.program)
+            workflow = choose_workflow(
+                result, launch.workflow, launch.program, setting_names=LAUNCH_SETTINGS
+            )
         except DebugSetupError as exc:
             self._fail_launch(exc.problems)
         except OSError as exc:

@@ -171,12 +171,18 @@ async def _debug(
     profile: str | None,
     registry: list[str],
 ) -> int:
+    from engine.cli.run_cmd import CLI_SETTINGS
     from engine.debug_setup import DebugSetupError, executor_factory, prepare_debug_target
     from engine.debugger import DebuggerError, Finished, Output, WorkflowDebugger
+    from engine.run_setup import open_history_recorder
 
     try:
         target = prepare_debug_target(
-            str(program), workflow_name=name, profile=profile, registry_modules=registry
+            str(program),
+            workflow_name=name,
+            profile=profile,
+            registry_modules=registry,
+            setting_names=CLI_SETTINGS,
         )
     except DebugSetupError as exc:
         for problem in exc.problems:
@@ -188,7 +194,14 @@ async def _debug(
             typer.echo(event.text.rstrip("\n"))
 
     debugger = WorkflowDebugger(target.workflow, stop_on_entry=stop_on_entry, listener=on_event)
-    debugger._executor_factory = executor_factory(target, TerminalHitl())
+    debugger.use_executor_factory(executor_factory(target, TerminalHitl()))
+    recorder, why_not = open_history_recorder(target.prepared)
+    if recorder is not None:
+        debugger.add_subscriber(recorder)
+    else:
+        typer.echo(
+            f"warning: this debug session is not recorded in the history: {why_not}", err=True
+        )
     for node in breakpoints:
         try:
             debugger.set_breakpoint(node)

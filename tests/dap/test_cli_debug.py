@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -107,3 +108,21 @@ def test_compile_errors_exit_2_with_file_and_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"{program}:5:" in result.stderr
+
+
+def test_debug_session_is_recorded_in_history(tmp_path: Path) -> None:
+    result = run_debug(tmp_path, ["continue"], "-b", "second")
+    assert result.returncode == 0, result.stderr
+    listing = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "workflow", "history", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=50,
+    )
+    assert listing.returncode == 0, listing.stderr
+    records = json.loads(listing.stdout)
+    runs = records if isinstance(records, list) else records.get("executions", records)
+    demo = [r for r in runs if r.get("workflow") == "demo" or r.get("workflow_name") == "demo"]
+    assert demo, listing.stdout
+    assert demo[0].get("status") == "completed"
