@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -35,61 +34,44 @@ class WorkflowStats:
     nodes: Mapping[str, NodeStats] = field(default_factory=dict)
 
 
-def default_history_location() -> str:
-    url = os.environ.get("VICTOR_HISTORY_URL")
-    if url:
-        return url
-    home = os.environ.get("VICTOR_HOME") or os.path.join(os.path.expanduser("~"), ".victor")
-    return os.path.join(home, "workflows.db")
+def default_history_location(start: str | None = None) -> str:
+    """The engine's history location (env, the project's `history_url`, $VICTOR_HOME)."""
+    from engine.history import default_history_location as engine_location
 
-
-def _number(data: Any, *names: str) -> float:
-    for name in names:
-        value = data.get(name) if isinstance(data, Mapping) else getattr(data, name, None)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return 0.0
+    try:
+        return engine_location(start=start)
+    except Exception:  # a broken victor.toml: fall back to the environment's store
+        return engine_location()
 
 
 def _read_stats(location: str, workflow: str) -> WorkflowStats | None:
     if "://" not in location and not os.path.exists(location):
         return None
-    try:
-        from engine.history import WorkflowExecutionHistory
-    except ImportError:
-        return None
+    from engine.history import WorkflowExecutionHistory
+
     history = WorkflowExecutionHistory(location)
     try:
         raw = history.get_workflow_stats(workflow)
-        nodes_raw: Any = None
-        for getter in ("get_node_stats", "node_stats"):
-            method: Callable[..., Any] | None = getattr(history, getter, None)
-            if method is not None:
-                nodes_raw = method(workflow)
-                break
-        if nodes_raw is None and isinstance(raw, Mapping):
-            nodes_raw = raw.get("nodes") or raw.get("node_stats")
+        node_rows = history.node_stats(workflow)
     finally:
-        close = getattr(history, "close", None)
-        if callable(close):
-            close()
-    runs = int(_number(raw, "total_executions", "executions", "runs", "count"))
+        history.close()
+    runs = int(raw.get("total_executions", 0))
     if runs == 0:
         return None
-    nodes: dict[str, NodeStats] = {}
-    if isinstance(nodes_raw, Mapping):
-        for node_id, data in nodes_raw.items():
-            nodes[str(node_id)] = NodeStats(
-                runs=int(_number(data, "runs", "executions", "count", "execution_count")),
-                success_rate=_number(data, "success_rate"),
-                avg_duration=_number(
-                    data, "avg_duration", "average_duration", "avg_duration_seconds"
-                ),
-            )
+    nodes = {
+        str(row["node_id"]): NodeStats(
+            runs=int(row["execution_count"]),
+            success_rate=row["success_count"] / row["execution_count"]
+            if row["execution_count"]
+            else 0.0,
+            avg_duration=float(row["avg_duration"]),
+        )
+        for row in node_rows
+    }
     return WorkflowStats(
         runs=runs,
-        success_rate=_number(raw, "success_rate"),
-        avg_duration=_number(raw, "avg_duration", "average_duration", "avg_duration_seconds"),
+        success_rate=float(raw.get("success_rate", 0.0)),
+        avg_duration=float(raw.get("average_duration", 0.0)),
         nodes=nodes,
     )
 

@@ -30,7 +30,7 @@ from victor_lsp.documents import (
     CompileInputs,
     analyze,
 )
-from victor_lsp.history_stats import HistoryStats
+from victor_lsp.history_stats import HistoryStats, default_history_location
 from victor_lsp.positions import Encoding, PositionMap
 from victor_lsp.settings import SECTION, Settings, parse_settings
 
@@ -223,7 +223,8 @@ class VictorLanguageServer(LanguageServer):
             errors.append(registry_error)
         self.settings = settings
         self.registry = registry
-        self.history.set_location(settings.history_path)
+        root = self.workspace.root_path if self.workspace.root_uri else None
+        self.history.set_location(settings.history_path or default_history_location(root))
         if errors:
             self.window_show_message(
                 types.ShowMessageParams(
