@@ -221,7 +221,7 @@ _SCRIPT = r"""
   var rowsById = [];
   var frag = document.createDocumentFragment();
   nodes.forEach(function (n, index) {
-    var bar = el('div', 'bar' + (n.success === false ? ' failed' : n.status === 'skipped' ? ' skipped' : ''));
+    var bar = el('div', 'bar' + (n.success === false ? ' failed' : (n.status === 'skipped' || n.status === 'cancelled') ? ' skipped' : ''));
     var left = (off(n) / total) * 100;
     bar.style.left = Math.max(0, Math.min(left, 100)) + '%';
     bar.style.width = Math.max(((n.duration_seconds || 0) / total) * 100, 0) + '%';
