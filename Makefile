@@ -46,6 +46,8 @@ test: $(STAMP) lint typecheck pytest extension
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	cd benchmarks/peers && npm ci --no-audit --no-fund --loglevel=error
+	bash scripts/ensure-system-deps.sh
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
