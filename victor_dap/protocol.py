@@ -44,40 +44,58 @@ def encode(message: dict[str, Any]) -> bytes:
     return b"Content-Length: " + str(len(body)).encode("ascii") + b"\r\n\r\n" + body
 
 
+_LENGTH_HEADER = b"content-length:"
+
+
 async def read_message(reader: asyncio.StreamReader) -> dict[str, Any] | Malformed | None:
-    """The next message; None at a clean end of stream."""
+    """The next message; None at a clean end of stream.
+
+    A bad header block is consumed up to its blank line before it is reported,
+    and a header line is read from its last `Content-Length:` on, so that the
+    unread body of a frame with an unusable length (glued to the next frame's
+    first header line) costs only that frame, not the session.
+    """
     length: int | None = None
+    problem: str | None = None
     header_bytes = 0
     while True:
         try:
             line = await reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            if not exc.partial.strip() and length is None and header_bytes == 0:
-                return None
+        except asyncio.IncompleteReadError:
             return None
-        except asyncio.LimitOverrunError:
-            return Malformed("header line too long")
+        except asyncio.LimitOverrunError as exc:
+            await reader.readexactly(exc.consumed)  # drop it, or the next read sees it again
+            problem = problem or "header line too long"
+            header_bytes = _MAX_HEADER + 1
+            continue
+        resync = line.lower().rfind(_LENGTH_HEADER)
+        if resync > 0:
+            line, header_bytes = line[resync:], 0
+            problem = problem or "bytes before the Content-Length header"
         header_bytes += len(line)
-        if header_bytes > _MAX_HEADER:
-            return Malformed("header too long")
         text = line.strip()
         if not text:
-            if length is None:
-                if header_bytes <= 2:  # stray blank line between messages
-                    header_bytes = 0
-                    continue
-                return Malformed("missing Content-Length header")
+            if length is None and problem is None and header_bytes <= 2:
+                header_bytes = 0  # stray blank line between messages
+                continue
             break
+        if header_bytes > _MAX_HEADER:
+            problem = problem or "header too long"
+            continue
         name, sep, value = text.decode("ascii", "replace").partition(":")
         if not sep:
-            return Malformed(f"malformed header line {text[:60]!r}")
-        if name.strip().lower() == "content-length":
+            problem = problem or f"malformed header line {text[:60]!r}"
+        elif name.strip().lower() == "content-length":
             try:
                 length = int(value.strip())
             except ValueError:
-                return Malformed(f"invalid Content-Length {value.strip()!r}")
+                problem = problem or f"invalid Content-Length {value.strip()!r}"
+                continue
             if length < 0 or length > _MAX_BODY:
-                return Malformed(f"Content-Length {length} out of range")
+                problem = problem or f"Content-Length {length} out of range"
+                length = None
+    if length is None:
+        return Malformed(problem or "missing Content-Length header")
     try:
         body = await reader.readexactly(length)
     except asyncio.IncompleteReadError:

@@ -41,6 +41,30 @@ async def test_malformed_messages_get_error_and_session_continues(client: DapCli
     assert capabilities["supportsConfigurationDoneRequest"] is True
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b'Content-Length: abc\r\n\r\n{"seq":1,"type":"request","command":"threads"}',
+        b'Content-Length: -5\r\nX-Extra: 1\r\n\r\n{"seq":1,"type":"request","command":"threads"}',
+        b"Content-Type: application/json\r\n\r\n{}",
+        b"garbage without a header\r\n\r\n",
+        b"X" * 200_000 + b"\r\n\r\n",  # longer than the stream reader's line limit
+    ],
+    ids=["non-numeric-length", "negative-length", "no-length", "junk-header", "huge-header"],
+)
+async def test_bad_frame_is_reported_and_next_request_still_answered(
+    client: DapClient, frame: bytes
+) -> None:
+    client.send_raw(frame)
+    error = await client.wait_for(
+        lambda m: m.get("type") == "response" and not m["success"], "error for the bad frame"
+    )
+    assert "malformed message" in error["message"]
+    seq = client.send("initialize", {"adapterID": "victor"})
+    response = await client.response(seq)
+    assert response["success"] is True and response["command"] == "initialize"
+
+
 async def test_content_length_counts_bytes_not_characters(client: DapClient) -> None:
     seq = client.send("evaluate", {"expression": "naïve — ünïcödé"})
     response = await client.response(seq)
