@@ -16,7 +16,10 @@ import contextlib
 import itertools
 import logging
 import os
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from engine.debug_locations import bind_line, node_lines, same_file
@@ -77,6 +80,7 @@ class DebugSession:
         self._client: dict[str, Any] = {}
         self._lines_start_at_1 = True
         self._columns_start_at_1 = True
+        self._paths_are_uris = False
         self._in_flight = 0
         self._held: list[Callable[[], None]] = []
         self._reverse: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -185,6 +189,24 @@ class DebugSession:
     def _line_in(self, line: int) -> int:
         return line - 1 if self._lines_start_at_1 else line
 
+    def _source_in(self, arguments: dict[str, Any], command: str) -> str:
+        """The file path of a request's `source` (a `file:` URI under `pathFormat: uri`)."""
+        source = arguments.get("source")
+        path = source.get("path") if isinstance(source, dict) else None
+        if not isinstance(path, str) or not path:
+            raise DapError(f"{command} needs `source.path`")
+        if self._paths_are_uris or path.startswith("file:"):
+            parsed = urllib.parse.urlparse(path)
+            if parsed.scheme != "file":
+                raise DapError(f"{command}: only file sources can be debugged, not {path!r}")
+            return urllib.request.url2pathname(urllib.parse.unquote(parsed.path))
+        return path
+
+    def _source_out(self, path: str) -> dict[str, Any]:
+        """A DAP `Source` for a file, in the client's `pathFormat`."""
+        shown = Path(path).absolute().as_uri() if self._paths_are_uris else path
+        return {"name": os.path.basename(path), "path": shown}
+
     def _col_out(self, column: int) -> int:
         return column + 1 if self._columns_start_at_1 else column
 
@@ -225,6 +247,7 @@ class DebugSession:
         self._client = dict(arguments)
         self._lines_start_at_1 = arguments.get("linesStartAt1", True) is not False
         self._columns_start_at_1 = arguments.get("columnsStartAt1", True) is not False
+        self._paths_are_uris = arguments.get("pathFormat") == "uri"
         self.event("initialized")
         return dict(CAPABILITIES)
 
@@ -382,9 +405,7 @@ class DebugSession:
             raise DapError(f"cannot read {source}: {exc}") from exc
 
     async def on_setBreakpoints(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        source = (arguments.get("source") or {}).get("path")
-        if not source:
-            raise DapError("setBreakpoints needs `source.path`")
+        source = self._source_in(arguments, "setBreakpoints")
         specs = arguments.get("breakpoints")
         if specs is None:
             specs = [{"line": line} for line in arguments.get("lines", [])]
@@ -397,7 +418,7 @@ class DebugSession:
                 "id": next(self._bp_ids),
                 "verified": binding.verified,
                 "line": self._line_out(binding.line),
-                "source": {"path": source, "name": os.path.basename(source)},
+                "source": self._source_out(source),
             }
             if binding.message:
                 result["message"] = binding.message
@@ -449,7 +470,7 @@ class DebugSession:
             node = self._workflows[0].node_index.get(spec["node"]) if self._workflows else None
             if node is not None and "line" not in result:  # a function breakpoint set early
                 result["line"] = self._line_out(node.span.line)
-                result["source"] = {"path": self._workflows[0].source}
+                result["source"] = self._source_out(self._workflows[0].source)
             if notify and result != before:
                 self.event("breakpoint", {"reason": "changed", "breakpoint": dict(result)})
 
@@ -462,7 +483,7 @@ class DebugSession:
             node = self._workflows[0].node_index.get(name) if self._workflows else None
             if node is not None:
                 result["line"] = self._line_out(node.span.line)
-                result["source"] = {"path": self._workflows[0].source}
+                result["source"] = self._source_out(self._workflows[0].source)
             results.append(result)
             to_child.append(
                 {
@@ -488,9 +509,7 @@ class DebugSession:
         return {"breakpoints": [{"verified": True} for _ in filters]}
 
     async def on_breakpointLocations(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        source = (arguments.get("source") or {}).get("path")
-        if not source:
-            raise DapError("breakpointLocations needs `source.path`")
+        source = self._source_in(arguments, "breakpointLocations")
         start = self._line_in(int(arguments.get("line", 1)))
         end = self._line_in(int(arguments.get("endLine", arguments.get("line", 1))))
         lines = node_lines(self._bound_workflows(source), source, start, end)
@@ -524,7 +543,7 @@ class DebugSession:
                 {
                     "id": frame_id,
                     "name": frame["name"],
-                    "source": {"name": os.path.basename(frame["source"]), "path": frame["source"]},
+                    "source": self._source_out(str(frame["source"])),
                     "line": self._line_out(int(frame["line"])),
                     "column": self._col_out(int(frame["column"])),
                     "presentationHint": "normal"

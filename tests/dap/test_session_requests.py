@@ -275,3 +275,38 @@ async def test_launch_fails_readably_when_a_registry_module_is_missing(
     )
     assert response["success"] is False
     assert "no_such_module_xyz" in response["message"]
+
+
+async def test_zero_based_lines_and_uri_paths_are_honoured_both_ways(
+    client: DapClient, program: Path
+) -> None:
+    await client.launch(
+        str(program),
+        capabilities={"linesStartAt1": False, "columnsStartAt1": False, "pathFormat": "uri"},
+    )
+    uri = program.as_uri()
+    placed = await client.request(
+        "setBreakpoints",
+        {"source": {"path": uri}, "breakpoints": [{"line": marker_line(WORKFLOW, "bill")}]},
+    )
+    (breakpoint,) = placed["breakpoints"]
+    assert breakpoint["verified"] is True
+    assert breakpoint["line"] == marker_line(WORKFLOW, "bill")
+    assert breakpoint["source"]["path"] == uri
+    locations = await client.request(
+        "breakpointLocations",
+        {"source": {"path": uri}, "line": 0, "endLine": marker_line(WORKFLOW, "report")},
+    )
+    assert {b["line"] for b in locations["breakpoints"]} >= {
+        marker_line(WORKFLOW, "bill"),
+        marker_line(WORKFLOW, "report"),
+    }
+    await client.request("configurationDone")
+    thread = int((await client.stopped(reason="breakpoint"))["threadId"])
+    frames = (await client.request("stackTrace", {"threadId": thread}))["stackFrames"]
+    top = frames[0]
+    bill_line = WORKFLOW.splitlines()[marker_line(WORKFLOW, "bill")]
+    assert top["line"] == marker_line(WORKFLOW, "bill")
+    assert top["column"] == bill_line.index("id:")
+    assert top["source"]["path"] == uri
+    await client.request("disconnect", {"terminateDebuggee": True})
