@@ -33,6 +33,7 @@ from engine.model import (
 )
 from engine.node_builder import NODE_TYPES, build_node, next_targets, node_type_of
 from engine.node_drafts import DraftContext, NodeDraft, build_draft
+from engine.text_files import UnreadableFileError, read_text_file
 from engine.yaml_tree import YEntry, YMap, YScalar, YSeq
 
 _LOOKS_LIKE_WORKFLOW = re.compile(
@@ -432,9 +433,8 @@ def compile_file(path: str | Path, config: CompileConfig | None = None) -> Compi
     """Read and compile a file; an unreadable file becomes a problem, not an exception."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        text = read_text_file(path)
+    except UnreadableFileError as exc:
         return CompileResult(
             source=source,
             kind=FileKind.WORKFLOWS,
@@ -442,9 +442,9 @@ def compile_file(path: str | Path, config: CompileConfig | None = None) -> Compi
                 Problem(
                     "VW000",
                     Severity.ERROR,
-                    f"cannot read the file: {reason}. Check the path and permissions.",
+                    f"cannot read the file: {exc.reason}",
                     source,
-                    SourceSpan.point(0, 0),
+                    SourceSpan.point(exc.line, exc.column),
                 ),
             ),
         )

@@ -133,12 +133,13 @@ def read_answers_file(
 ) -> dict[str, Any]:
     """A `.json` (else YAML) file mapping node ids to answers (HITL answers, scripted
     agent responses); raises `error(message)`, the message naming the file and `what`."""
+    from engine.text_files import UnreadableFileError, read_text_file
+
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise error(f"{file}: cannot read {what}: {reason}") from exc
+        text = read_text_file(file)
+    except UnreadableFileError as exc:
+        raise error(f"{file}: cannot read {what}: {exc}") from exc
     try:
         if file.suffix.lower() == ".json":
             data = json.loads(text)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.loader import ParsedYaml, parse_yaml
+from engine.text_files import UnreadableFileError, read_text_file
 from engine.yaml_tree import YMap, YScalar, YSeq
 
 ReadFile = Callable[[str], str]
@@ -48,8 +49,10 @@ _CACHE_LIMIT = 256
 
 
 def _read_disk(path: str) -> str:
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
+    try:
+        return read_text_file(path)
+    except UnreadableFileError as exc:
+        raise OSError(str(exc)) from exc
 
 
 def load_library(path: str, read_file: ReadFile | None = None) -> LibraryFile:

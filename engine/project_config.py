@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.text_files import UnreadableFileError, read_text_file
+
 CONFIG_FILE_NAMES = ("victor.toml", "pyproject.toml")
 
 
@@ -78,8 +80,8 @@ def find_project_config(start: str | Path) -> ProjectConfig:
 
 def _read_table(path: Path) -> Mapping[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_text_file(path))
+    except UnreadableFileError as exc:
         raise ProjectConfigError(path, f"cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProjectConfigError(path, f"not valid TOML: {exc}") from exc

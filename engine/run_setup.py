@@ -240,12 +240,13 @@ def read_context(context_json: str | None, context_file: str | Path | None) -> d
     """The initial state: the file's JSON object, then `context_json`'s over it."""
     merged: dict[str, Any] = {}
     if context_file is not None:
+        from engine.text_files import UnreadableFileError, read_text_file
+
         file = Path(context_file)
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise RunSetupError(f"cannot read context file {file}: {reason}") from exc
+            text = read_text_file(file)
+        except UnreadableFileError as exc:
+            raise RunSetupError(f"cannot read context file {file}: {exc}") from exc
         merged.update(_json_object(text, f"context file {file}"))
     if context_json is not None:
         merged.update(_json_object(context_json, "--context"))
@@ -264,11 +265,18 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return data
 
 
+NO_WORKFLOWS = (
+    "no workflows, node library or stage library found in this file; a workflow file is a "
+    "mapping such as `workflows: {my_flow: {nodes: [...]}}`"
+)
+"""What to say about a file that compiles to nothing runnable (empty, a list, plain data)."""
+
+
 def select_workflow(workflows: Sequence[Workflow], name: str | None, path: str | Path) -> Workflow:
     """The workflow called `name`, or the file's only one; raises RunSetupError."""
     names = ", ".join(wf.name for wf in workflows)
     if not workflows:
-        raise RunSetupError(f"{path}: no workflows found in this file")
+        raise RunSetupError(f"{path}: {NO_WORKFLOWS}")
     if name is not None:
         for workflow in workflows:
             if workflow.name == name:

@@ -158,6 +158,10 @@ def _prepare(
     except RunSetupError as exc:
         if not exc.problems:
             _setup_error(exc)
+        if len(exc.problems) == 1:
+            # The problem line already names the file, position and fix: one line.
+            typer.echo(exc.problems[0].format(), err=True)
+            raise typer.Exit(2) from None
         for problem in exc.problems:
             typer.echo(problem.format(), err=True)
         _usage_error(f"{workflow_path} has {len(exc.problems)} error(s); not run")

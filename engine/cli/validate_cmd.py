@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from engine.cli import workflow_app
+
+if TYPE_CHECKING:
+    from engine.model import Problem
 
 
 def _problem_json(problem: object) -> dict[str, object]:
@@ -32,6 +35,13 @@ def _problem_json(problem: object) -> dict[str, object]:
         "workflow": problem.workflow,
         "node": problem.node,
     }
+
+
+def _not_workflow_problem(source: str) -> Problem:
+    from engine.model import Problem, Severity, SourceSpan
+    from engine.run_setup import NO_WORKFLOWS
+
+    return Problem("VW010", Severity.ERROR, NO_WORKFLOWS, source, SourceSpan.point(0, 0))
 
 
 @workflow_app.command("validate")
@@ -75,12 +85,7 @@ def validate(
         any_error = any_error or not result.ok
         if result.kind.value == "not_workflow" and result.ok:
             any_error = True
-            problems = []
-            message = "no workflows, node library or stage library found in this file"
-            reports.append({"path": str(path), "workflows": [], "problems": [], "error": message})
-            if output_format == "text":
-                typer.echo(f"{path}:1:1: error VW010 {message}")
-            continue
+            problems = [_not_workflow_problem(str(path))]
         reports.append(
             {
                 "path": str(path),
