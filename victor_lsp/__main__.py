@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from typing import BinaryIO
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,8 +41,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:
-        server.start_io()
+        server.start_io(sys.stdin.buffer, _protocol_stdout())
     return 0
+
+
+def _protocol_stdout() -> BinaryIO:
+    """A private handle on stdout for the protocol; fd 1 and `sys.stdout` then go to stderr,
+    so that a stray print (in a user's registry module, say) cannot corrupt a message."""
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return protocol
 
 
 if __name__ == "__main__":

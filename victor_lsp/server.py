@@ -218,12 +218,12 @@ class VictorLanguageServer(LanguageServer):
 
     def apply_settings(self, raw: Any) -> None:
         settings, errors = parse_settings(raw)
-        registry, registry_error = _load_registry(settings.registry)
+        root = self.workspace.root_path if self.workspace.root_uri else None
+        registry, registry_error = _load_registry(settings.registry, root)
         if registry_error:
             errors.append(registry_error)
         self.settings = settings
         self.registry = registry
-        root = self.workspace.root_path if self.workspace.root_uri else None
         self.history.set_location(settings.history_path or default_history_location(root))
         if errors:
             self.window_show_message(
@@ -303,13 +303,16 @@ class VictorLanguageServer(LanguageServer):
                         yield os.path.join(directory, name)
 
 
-def _load_registry(modules: tuple[str, ...]) -> tuple[RegistryNames | None, str | None]:
+def _load_registry(
+    modules: tuple[str, ...], workspace_root: str | None
+) -> tuple[RegistryNames | None, str | None]:
+    """Registry names from the configured modules; relative `.py` paths are in the workspace."""
     if not modules:
         return None, None
     try:
         from engine.registry import Registry
 
-        return Registry.from_modules(modules).names(), None
+        return Registry.from_modules(modules, base_dir=workspace_root).names(), None
     except Exception as exc:  # a broken user module must not take the server down
         return None, f"could not load registry modules {', '.join(modules)}: {exc}"
 

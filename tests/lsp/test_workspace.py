@@ -29,6 +29,9 @@ workflows:
         goal: "Done"
 """
 
+UNKNOWN_NEXT = "workflows:\n  f:\n    nodes:\n      - id: a\n        next: [nowhere]\n"
+"""Draws VW201 (unknown `next` target) unless that check is disabled."""
+
 
 async def test_invalid_settings_message_and_defaults(bare: LanguageClient, tmp_path: Path) -> None:
     await initialize(bare, VSCODE, tmp_path, {"registry": 42, "checks": {"VW601": "no"}})
@@ -39,11 +42,9 @@ async def test_invalid_settings_message_and_defaults(bare: LanguageClient, tmp_p
 
 
 async def test_disabled_check_setting(bare: LanguageClient, tmp_path: Path) -> None:
-    await initialize(bare, VSCODE, tmp_path, {"victor": {"checks": {"VW202": False}}})
-    path = tmp_path / "wf.yaml"
-    text = "workflows:\n  f:\n    nodes:\n      - id: a\n        next: [nowhere]\n"
-    diagnostics = await open_doc(bare, path, text)
-    assert "VW202" not in {d.code for d in diagnostics}
+    await initialize(bare, VSCODE, tmp_path, {"victor": {"checks": {"VW201": False}}})
+    diagnostics = await open_doc(bare, tmp_path / "wf.yaml", UNKNOWN_NEXT)
+    assert "VW201" not in {d.code for d in diagnostics}  # reported when enabled: see below
 
 
 async def test_library_edit_revalidates_user(bare: LanguageClient, tmp_path: Path) -> None:
@@ -97,3 +98,27 @@ async def test_corpus_opens_without_errors(bare: LanguageClient, tmp_path: Path)
         diagnostics = await open_doc(bare, tmp_path / file.name)
         errors = [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error]
         assert errors == [], f"{file.name}: {[(d.code, d.message) for d in errors]}"
+
+
+async def test_prints_from_user_registry_code_do_not_corrupt_the_protocol(
+    bare: LanguageClient, tmp_path: Path
+) -> None:
+    noisy = tmp_path / "noisy_registry.py"
+    noisy.write_text(
+        "import sys\n"
+        "print('Content-Length: 5\\r\\n\\r\\nhello from a registry module')\n"
+        "sys.stdout.flush()\n"
+        "handlers = {'shout': lambda *args: print('shouting')}\n"
+    )
+    await initialize(bare, VSCODE, tmp_path, {"victor": {"registry": [str(noisy)]}})
+    diagnostics = await open_doc(bare, tmp_path / "wf.yaml", UNKNOWN_NEXT)
+    assert "VW201" in {d.code for d in diagnostics}
+    assert not bare.messages, [m.message for m in bare.messages]
+
+
+async def test_relative_registry_path_resolves_against_the_workspace(
+    bare: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "my_registry.py").write_text("handlers = {'shout': lambda *args: None}\n")
+    await initialize(bare, VSCODE, tmp_path, {"victor": {"registry": ["my_registry.py"]}})
+    assert not bare.messages, [m.message for m in bare.messages]
