@@ -183,8 +183,12 @@ def _check_custom_tracer(ns: dict[str, Any], out: str) -> None:
     tracer = ns["CustomTracer"]()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        tracer.on_node_complete(NodeTraceRecord(node_id="slow", start_time=0.0, end_time=11.0))
-        tracer.on_node_complete(NodeTraceRecord(node_id="quick", start_time=0.0, end_time=1.0))
+        tracer.on_node_complete(
+            NodeTraceRecord(node_id="slow", start_time=0.0, duration_seconds=11.0)
+        )
+        tracer.on_node_complete(
+            NodeTraceRecord(node_id="quick", start_time=0.0, duration_seconds=1.0)
+        )
     assert printed.getvalue() == "Slow node: slow\n"
 
 
