@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from engine.expressions import branch_key
 from engine.model import (
     AgentNode,
     ComputeNode,
@@ -30,7 +31,7 @@ from engine.model import (
     TransformNode,
 )
 from engine.node_drafts import NodeDraft
-from engine.scalar_positions import locate_offsets
+from engine.scalar_positions import locate_offsets, text_offset
 from engine.template_refs import find_refs, root_key
 from engine.yaml_tree import YMap, YNode, YScalar, YSeq
 
@@ -120,7 +121,7 @@ def branch_items(draft: NodeDraft) -> list[tuple[str, str, SourceSpan, SourceSpa
         for e in node.entries:
             if isinstance(e.value, YScalar) and e.value.value is not None:
                 items.append(
-                    (_branch_key(e.key.value), str(e.value.value), e.key.span, e.value.span)
+                    (branch_key(e.key.value), str(e.value.value), e.key.span, e.value.span)
                 )
         return items
     value = draft.fields.get("branches")
@@ -128,15 +129,8 @@ def branch_items(draft: NodeDraft) -> list[tuple[str, str, SourceSpan, SourceSpa
         site = draft.value_span("branches")
         for key, target in value.items():
             if target is not None:
-                items.append((_branch_key(key), str(target), site, site))
+                items.append((branch_key(key), str(target), site, site))
     return items
-
-
-def _branch_key(key: Any) -> str:
-    # An unquoted `true:` is a YAML boolean; it still means the "true" branch here.
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return "none" if key is None else str(key)
 
 
 class StateReadCollector:
@@ -206,8 +200,8 @@ class StateReadCollector:
         if not refs:
             return
         if isinstance(node, YScalar) and node.value == text:
-            offsets = [_offset(text, r[2], r[3]) for r in refs]
-            offsets += [_offset(text, r[4], r[5]) for r in refs]
+            offsets = [text_offset(text, r[2], r[3]) for r in refs]
+            offsets += [text_offset(text, r[4], r[5]) for r in refs]
             spots = locate_offsets(node, self.lines, offsets)
             half = len(refs)
             for i, ref in enumerate(refs):
@@ -219,19 +213,6 @@ class StateReadCollector:
 
     def _add(self, path: str, kind: StateRefKind, key: str, span: SourceSpan) -> None:
         self.reads.append(StateRef(root_key(path), path, kind, key, span))
-
-
-def _offset(text: str, line: int, column: int) -> int:
-    """Offset of a 0-based (line, column) inside text."""
-    if line == 0:
-        return column
-    start = 0
-    for _ in range(line):
-        newline = text.find("\n", start)
-        if newline == -1:
-            return len(text)
-        start = newline + 1
-    return start + column
 
 
 def _team_members(draft: NodeDraft) -> tuple[TeamMember, ...]:

@@ -22,6 +22,7 @@ from engine.libraries import (
     resolve_ref,
 )
 from engine.model import Origin, Problem, RelatedInfo, Severity, SourceSpan
+from engine.suggest import did_you_mean
 from engine.yaml_tree import YMap, YNode, YScalar
 
 REF_KEY = "$ref"
@@ -144,7 +145,7 @@ def _merge_stage(
     found = find_stage(stage, ctx.stage_paths, ctx.read_file)
     if found is None:
         known = known_stages(ctx.stage_paths, ctx.read_file)
-        hint = _did_you_mean(stage, known)
+        hint = did_you_mean(stage, known)
         where = (
             "no stage library was found next to this file or in victor.toml `stage_libraries`"
             if not ctx.stage_paths
@@ -221,13 +222,6 @@ def _adopt_override_spans(draft: NodeDraft) -> None:
         draft.key_spans[key] = e.key.span
         draft.value_spans[key] = e.value.span
         draft.value_nodes[key] = e.value
-
-
-def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def plain_value(node: YNode, environ: Mapping[str, str]) -> Any:

@@ -41,6 +41,17 @@ def locate_offsets(
     return [positions.get(offset, last) for offset in offsets]
 
 
+def text_offset(text: str, line: int, column: int) -> int:
+    """Offset of a 0-based (line, column) inside a multi-line value, clamped to its end."""
+    start = 0
+    for _ in range(line):
+        newline = text.find("\n", start)
+        if newline == -1:
+            return len(text)
+        start = newline + 1
+    return min(start + column, len(text))
+
+
 def value_span(scalar: YScalar, lines: Sequence[str], start: int, end: int) -> SourceSpan:
     """The source span of value[start:end]."""
     (line, column), (end_line, end_column) = locate_offsets(scalar, lines, [start, end])

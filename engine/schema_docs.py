@@ -23,7 +23,6 @@ problem codes; callers turn its short messages into problems.
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -380,12 +379,6 @@ def _type_label(spec: FieldSpec, json_type: str) -> str:
     if json_type == "array" and spec.item_types:
         return f"array of {' | '.join(spec.item_types)}"
     return json_type
-
-
-def suggest_key(key: str, candidates: Iterable[str]) -> str | None:
-    """The closest known key to a misspelt one ("did you mean"), or None."""
-    matches = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 # ----------------------------------------------------------------------------- value checks

@@ -29,7 +29,6 @@ Knows nothing of editors; returns `engine.model.Problem` values.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from engine.model import (
@@ -53,6 +52,7 @@ from engine.queries import (
     reachable,
     writes_unknown_keys,
 )
+from engine.suggest import close_matches
 
 NEVER_WRITTEN = "VW601"
 MAYBE_UNSET = "VW602"
@@ -263,7 +263,7 @@ def _closest(key: str, all_writers: dict[str, list[Node]], inputs: frozenset[str
     candidates = [
         c for c in (*all_writers, *inputs) if 2 * min(size, len(c)) / (size + len(c)) >= _CUTOFF
     ]
-    close = difflib.get_close_matches(key, sorted(set(candidates)), n=1, cutoff=_CUTOFF)
+    close = close_matches(key, sorted(set(candidates)), cutoff=_CUTOFF)
     return close[0] if close else None
 
 

@@ -5,13 +5,13 @@ Knows nothing of individual rules.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.config import CompileConfig
 from engine.model import Fix, Node, Problem, RelatedInfo, Severity, SourceSpan, TextEdit, Workflow
 from engine.node_drafts import NodeDraft
+from engine.suggest import close_matches, did_you_mean
 from engine.yaml_tree import YMap
 
 
@@ -54,10 +54,4 @@ class ValidationContext:
         return Fix(title, (TextEdit(self.source, span, text),), preferred)
 
 
-def close_matches(word: str, candidates: Iterable[str], n: int = 1) -> list[str]:
-    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    match = close_matches(word, candidates)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+__all__ = ["ValidationContext", "close_matches", "did_you_mean"]

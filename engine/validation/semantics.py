@@ -28,7 +28,7 @@ from engine.model import (
 )
 from engine.node_builder import branch_items
 from engine.node_drafts import NodeDraft
-from engine.scalar_positions import value_span
+from engine.scalar_positions import text_offset, value_span
 from engine.validation.context import ValidationContext, did_you_mean
 from engine.yaml_tree import YMap, YScalar, YSeq
 
@@ -304,20 +304,10 @@ def _issue_span(ctx: ValidationContext, draft: NodeDraft, key: str, issue: objec
     text = draft.fields.get(key)
     if not isinstance(scalar, YScalar) or scalar.value != text or not isinstance(text, str):
         return draft.value_span(key)
-    start = _offset(text, getattr(issue, "line", 0), getattr(issue, "column", 0))
-    end = _offset(text, getattr(issue, "end_line", 0), getattr(issue, "end_column", 0))
+    start = text_offset(text, getattr(issue, "line", 0), getattr(issue, "column", 0))
+    end = text_offset(text, getattr(issue, "end_line", 0), getattr(issue, "end_column", 0))
     end = max(end, start + 1) if start < len(text) else start
     return value_span(scalar, ctx.lines, start, min(end, len(text)))
-
-
-def _offset(text: str, line: int, column: int) -> int:
-    start = 0
-    for _ in range(line):
-        newline = text.find("\n", start)
-        if newline == -1:
-            return len(text)
-        start = newline + 1
-    return min(start + column, len(text))
 
 
 def node_types_hint(type_name: str) -> str:

@@ -25,7 +25,6 @@ from engine.schema_docs import (
     node_types,
     section_fields,
     section_names,
-    suggest_key,
     workflow_fields,
 )
 from tests.support import corpus_dir, corpus_files
@@ -207,10 +206,12 @@ def test_field_doc_unknown_is_none() -> None:
     assert field_doc(None, "nodez") is None
 
 
-def test_suggest_key() -> None:
-    assert suggest_key("toolz", node_fields("compute")) == "tools"
-    assert suggest_key("paralel_nodes", node_fields("parallel")) == "parallel_nodes"
-    assert suggest_key("zzzzzz", node_fields("agent")) is None
+def test_misspelt_field_suggestions() -> None:
+    from engine.suggest import close_matches
+
+    assert close_matches("toolz", node_fields("compute")) == ["tools"]
+    assert close_matches("paralel_nodes", node_fields("parallel")) == ["parallel_nodes"]
+    assert close_matches("zzzzzz", node_fields("agent")) == []
 
 
 def test_schema_loaded_once() -> None:
