@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         server.start_tcp(args.host, args.port)
     else:
         server.start_io(sys.stdin.buffer, _protocol_stdout())
-    return 0
+    # pygls swallows the SystemExit of `exit`; the spec wants 1 when no `shutdown` came first
+    return 0 if server.shutdown_requested else 1
 
 
 def _protocol_stdout() -> BinaryIO:

@@ -21,16 +21,6 @@ class Encoding(StrEnum):
     UTF32 = "utf-32"
 
 
-def negotiate_encoding(capabilities: types.ClientCapabilities | None) -> Encoding:
-    """Prefer UTF-8 (no conversion cost for ASCII and cheap otherwise), else UTF-16."""
-    general = capabilities.general if capabilities else None
-    offered = (general.position_encodings if general else None) or []
-    for wanted in (Encoding.UTF8, Encoding.UTF32):
-        if wanted.value in offered:
-            return wanted
-    return Encoding.UTF16
-
-
 def _units(char: str, encoding: Encoding) -> int:
     code = ord(char)
     if encoding is Encoding.UTF8:

@@ -12,6 +12,7 @@ is published only if its version is still the document's version.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -61,6 +62,8 @@ class VictorLanguageServer(LanguageServer):
         self._inflight: dict[tuple[str, int | None], asyncio.Future[Analysis]] = {}
         self._timers: dict[str, asyncio.TimerHandle | asyncio.Task[None]] = {}
         self._disk: dict[str, tuple[float, Analysis]] = {}
+        self.shutdown_requested = False
+        """`shutdown` came before `exit`: the process exits with 0, else 1 (LSP spec)."""
 
     # --- environment ---------------------------------------------------------------
 
@@ -317,6 +320,12 @@ def _load_registry(
         return None, f"could not load registry modules {', '.join(modules)}: {exc}"
 
 
+def _result_id(items: list[types.Diagnostic]) -> str:
+    """A pull-diagnostics result id naming the content, so equal reports answer `unchanged`
+    (also when a library edit recompiled the document without changing its problems)."""
+    return hashlib.blake2b(repr(items).encode("utf-8"), digest_size=12).hexdigest()
+
+
 def create_server() -> VictorLanguageServer:
     """A fresh server with every feature registered (tests and `__main__`)."""
     ls = VictorLanguageServer()
@@ -328,6 +337,10 @@ def _register(ls: VictorLanguageServer) -> None:
     @ls.feature(types.INITIALIZE)
     def initialize(ls: VictorLanguageServer, params: types.InitializeParams) -> None:
         ls.apply_settings(params.initialization_options)
+
+    @ls.feature(types.SHUTDOWN)
+    def shutdown(ls: VictorLanguageServer, params: None) -> None:
+        ls.shutdown_requested = True
 
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: VictorLanguageServer, params: types.InitializedParams) -> None:
@@ -416,7 +429,10 @@ def _register(ls: VictorLanguageServer) -> None:
         items = (
             convert.diagnostics(analysis, ls.positions_for) if analysis and analysis.served else []
         )
-        return types.RelatedFullDocumentDiagnosticReport(items=items)
+        result_id = _result_id(items)
+        if params.previous_result_id == result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
     @ls.feature(types.WORKSPACE_DIAGNOSTIC)
     async def workspace_diagnostic(
@@ -424,12 +440,23 @@ def _register(ls: VictorLanguageServer) -> None:
     ) -> types.WorkspaceDiagnosticReport:
         for uri in list(ls.workspace.text_documents):
             await ls.analysis(uri)
-        reports: list[types.WorkspaceDocumentDiagnosticReport] = [
-            types.WorkspaceFullDocumentDiagnosticReport(
-                uri=a.uri, version=a.version, items=convert.diagnostics(a, ls.positions_for)
-            )
-            for a in ls.workspace_analyses()
-        ]
+        previous = {p.uri: p.value for p in params.previous_result_ids}
+        reports: list[types.WorkspaceDocumentDiagnosticReport] = []
+        for analysis in ls.workspace_analyses():
+            items = convert.diagnostics(analysis, ls.positions_for)
+            result_id = _result_id(items)
+            if previous.get(analysis.uri) == result_id:
+                reports.append(
+                    types.WorkspaceUnchangedDocumentDiagnosticReport(
+                        uri=analysis.uri, version=analysis.version, result_id=result_id
+                    )
+                )
+            else:
+                reports.append(
+                    types.WorkspaceFullDocumentDiagnosticReport(
+                        uri=analysis.uri, version=analysis.version, items=items, result_id=result_id
+                    )
+                )
         return types.WorkspaceDiagnosticReport(items=reports)
 
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)

@@ -28,7 +28,8 @@ def uses_pull(client: LanguageClient) -> bool:
 def encoding_of(client: LanguageClient) -> str:
     caps = client.capabilities
     offered = caps.general.position_encodings if caps and caps.general else None
-    return "utf-8" if offered and "utf-8" in offered else "utf-16"
+    # the server takes the first encoding the client offers (utf-16 when none)
+    return next((e for e in offered or () if e in ("utf-8", "utf-16")), "utf-16")
 
 
 def lsp_column(line_text: str, column: int, encoding: str) -> int:
@@ -59,6 +60,7 @@ async def diagnostics_after(
             ),
             TIMEOUT,
         )
+        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport), report
         return list(report.items)
     waiter = asyncio.ensure_future(_await_push(client, uri, version))
     send()

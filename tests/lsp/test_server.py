@@ -88,7 +88,7 @@ async def test_typo_warning_and_quick_fix(client: LanguageClient, tmp_path: Path
         for a in actions or []
         if isinstance(a, types.CodeAction) and a.title == "Change to 'changes'"
     ]
-    assert fixes and fixes[0].edit is not None
+    assert fixes and fixes[0].edit is not None and fixes[0].edit.changes is not None
     (edits,) = fixes[0].edit.changes.values()
     assert edits[0].new_text == "changes"
     assert edits[0].range.start == pos(WORKFLOW, "typo", "chnages", client)
