@@ -38,6 +38,7 @@ from engine.gates import ExecutionGate, Frame
 from engine.hitl import HitlResponder, NonInteractiveResponder
 from engine.model import Node, Workflow
 from engine.retry import Backoff, Clock, SystemClock
+from engine.state import public_view
 
 if TYPE_CHECKING:
     from engine.agent_runners import AgentRunner
@@ -136,7 +137,7 @@ class ExecutionResult:
     """For status "paused": the node to resume at (`execute(..., resume_from=...)`)."""
 
     def public_state(self) -> dict[str, Any]:
-        return {k: v for k, v in self.final_state.items() if not k.startswith("_")}
+        return public_view(self.final_state)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The CLI's `--json` object."""
@@ -560,7 +561,7 @@ class WorkflowExecutor:
         return {}
 
     def get_variables(self) -> dict[str, Any]:
-        return {k: v for k, v in self.get_state().items() if not k.startswith("_")}
+        return public_view(self.get_state())
 
     def get_stack_trace(self) -> list[Frame]:
         return list(self.call_stack)

@@ -33,6 +33,7 @@ from engine.history_store import (
     open_backend,
 )
 from engine.history_store.writer import BackgroundWriter, flush_writers
+from engine.state import public_view
 from engine.state_manager import diff_states, snapshot_id_for
 from engine.trace import NodeTraceRecord, ToolCallRecord, WorkflowTrace
 from engine.trace_export.jsonsafe import dumps, loads
@@ -1225,7 +1226,7 @@ class _Recorder:
         outputs = event.outputs
         if outputs is None and final_state is not None:
             # Internal keys (`_node_results`, `_execution_id`, ...) are not outputs.
-            outputs = {k: v for k, v in final_state.items() if not str(k).startswith("_")}
+            outputs = public_view(final_state)
         row = (
             status,
             None if status == "paused" else int(status == "completed"),

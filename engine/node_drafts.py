@@ -236,9 +236,3 @@ def plain_value(node: YNode, environ: Mapping[str, str]) -> Any:
 
 def _hashable_key(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
-
-
-def scalar_text(node: YNode | None) -> str | None:
-    if isinstance(node, YScalar) and isinstance(node.value, str):
-        return node.value
-    return None

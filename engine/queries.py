@@ -10,7 +10,7 @@ knows nothing of LSP/DAP positions, encodings or protocol types.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -105,11 +105,6 @@ def node_at_line(result: CompileResult, line: int) -> tuple[Workflow, Node] | No
         if node is not None and _is_local(node, result.source):
             return workflow, node
     return None
-
-
-def node_for_line(workflow: Workflow, line: int) -> Node | None:
-    """The node a breakpoint on `line` belongs to (the node block containing it)."""
-    return workflow.node_at_line(line)
 
 
 def _is_local(node: Node, source: str) -> bool:
@@ -584,16 +579,4 @@ def _parent_key(lines: Sequence[str], line: int, indent: int, *, item: bool = Fa
                 return match.group("key")
             return None
         return match.group("key") if match and not match.group("value") else None
-    return None
-
-
-def workflows_named(result: CompileResult, names: Iterable[str]) -> list[Workflow]:
-    wanted = set(names)
-    return [wf for wf in result.workflows if wf.name in wanted]
-
-
-def workflow_at_line(result: CompileResult, line: int) -> Workflow | None:
-    for workflow in result.workflows:
-        if workflow.source == result.source and workflow.span.contains_line(line):
-            return workflow
     return None

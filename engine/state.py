@@ -31,14 +31,9 @@ def with_entry(mapping: Mapping[str, Any] | None, key: str, value: Any) -> dict[
     return new
 
 
-def set_in(state: dict[str, Any], internal_key: str, key: str, value: Any) -> None:
-    """Replace `state[internal_key]` by a copy that also maps `key` to `value`."""
-    state[internal_key] = with_entry(state.get(internal_key), key, value)
-
-
-def public_view(state: Mapping[str, Any]) -> dict[str, Any]:
-    """The user-visible state: every key not starting with `_`."""
-    return {key: value for key, value in state.items() if not key.startswith("_")}
+def public_view(state: Mapping[Any, Any]) -> dict[Any, Any]:
+    """The user-visible state: every key not starting with `_` (run internals)."""
+    return {key: value for key, value in state.items() if not str(key).startswith("_")}
 
 
 def changed_keys(base: Mapping[str, Any], view: Mapping[str, Any]) -> Iterable[str]:

@@ -63,9 +63,3 @@ def find_refs(text: str, *, braces: bool = False) -> list[TemplateRef]:
             )
     found.sort(key=lambda ref: ref.start)
     return found
-
-
-def is_ctx_reference(value: str) -> str | None:
-    """For a compute input written exactly as `$ctx.path`, the path; else None."""
-    match = _CTX.fullmatch(value.strip())
-    return match.group(1) if match else None

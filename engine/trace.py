@@ -245,10 +245,6 @@ class WorkflowTrace:
         return analyze(self)
 
 
-def _status_of(data: Mapping[str, Any]) -> str:
-    return "completed" if data.get("success", True) else "failed"
-
-
 def graph_of_workflow(workflow: Workflow) -> dict[str, Any]:
     """The drawable graph of a compiled workflow (nodes in written order, every edge)."""
     nodes = [{"id": node.id, "type": str(node.type)} for node in workflow.nodes]

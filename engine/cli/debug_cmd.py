@@ -217,7 +217,9 @@ async def _debug(
         result = await debugger.wait()
     typer.echo(f"\nWorkflow {result.status}" + (f": {result.error}" if result.error else ""))
     if result.state is not None:
-        public = {k: v for k, v in result.state.items() if not str(k).startswith("_")}
+        from engine.state import public_view
+
+        public = public_view(result.state)
         typer.echo("Final state: " + json.dumps(public, default=str, indent=2))
     return 0 if result.status in ("completed", "cancelled") else 1
 

@@ -544,7 +544,9 @@ def inspect(
     else:
         state = store.final_state(execution_id)
         label = f"{execution_id} ({record.status}) final state"
-    public = {k: v for k, v in state.items() if not str(k).startswith("_")}
+    from engine.state import public_view
+
+    public = public_view(state)
     if query is not None:
         try:
             value = query_path(state, query)

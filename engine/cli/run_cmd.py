@@ -44,24 +44,6 @@ def _setup_error(error: RunSetupError) -> NoReturn:
     _usage_error(error.phrased(CLI_SETTINGS))
 
 
-def _read_context(context: str | None, context_file: Path | None) -> dict[str, Any]:
-    from engine.run_setup import RunSetupError, read_context
-
-    try:
-        return read_context(context, context_file)
-    except RunSetupError as exc:
-        _setup_error(exc)
-
-
-def _select(workflows: tuple[Workflow, ...], name: str | None, path: Path) -> Workflow:
-    from engine.run_setup import RunSetupError, select_workflow
-
-    try:
-        return select_workflow(workflows, name, path)
-    except RunSetupError as exc:
-        _setup_error(exc)
-
-
 def _plan(workflow: Workflow) -> list[str]:
     from engine.model import ConditionNode, ParallelNode
 

@@ -28,10 +28,6 @@ def lanes(trace: WorkflowTrace) -> dict[str, int]:
     return order
 
 
-def _meta(tid: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {"ph": "M", "pid": _PID, "tid": tid, "name": name, "args": args}
-
-
 def to_events(trace: WorkflowTrace) -> dict[str, Any]:
     origin = trace.start_time
 

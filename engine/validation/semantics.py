@@ -18,7 +18,6 @@ from engine.model import (
     ConditionNode,
     HitlNode,
     Node,
-    NodeType,
     ParallelNode,
     Problem,
     Severity,
@@ -308,7 +307,3 @@ def _issue_span(ctx: ValidationContext, draft: NodeDraft, key: str, issue: objec
     end = text_offset(text, getattr(issue, "end_line", 0), getattr(issue, "end_column", 0))
     end = max(end, start + 1) if start < len(text) else start
     return value_span(scalar, ctx.lines, start, min(end, len(text)))
-
-
-def node_types_hint(type_name: str) -> str:
-    return did_you_mean(type_name, [t.value for t in NodeType])
