@@ -61,7 +61,10 @@ CAPABILITIES: dict[str, Any] = {
     "supportsDelayedStackTraceLoading": True,
     "supportsBreakpointLocationsRequest": True,
     "supportsValueFormattingOptions": False,
-    "supportTerminateDebuggee": True,
+    # `disconnect` always ends the run this adapter launched (its process is our child, and
+    # a run with no debugger attached is `victor workflow run`), so the client must not
+    # offer "disconnect and keep running": `terminateDebuggee: false` would be ignored.
+    "supportTerminateDebuggee": False,
     "supportsExceptionFilterOptions": False,
     "exceptionBreakpointFilters": [
         {"filter": f.value, "label": label, "description": description, "default": default}

@@ -97,3 +97,28 @@ async def test_launch_with_compile_errors_lists_file_and_line(client: DapClient,
     response = await client.response(client.send("launch", {"program": str(program)}))
     assert response["success"] is False
     assert f"{program}:5:" in response["message"]
+
+
+async def test_every_advertised_request_has_a_handler(client: DapClient) -> None:
+    capabilities = await client.request("initialize", {"adapterID": "victor"})
+    requests = {
+        "supportsConfigurationDoneRequest": ["configurationDone"],
+        "supportsFunctionBreakpoints": ["setFunctionBreakpoints"],
+        "supportsStepBack": ["stepBack", "reverseContinue"],
+        "supportsSetVariable": ["setVariable"],
+        "supportsSetExpression": ["setExpression"],
+        "supportsRestartFrame": ["restartFrame"],
+        "supportsGotoTargetsRequest": ["gotoTargets", "goto"],
+        "supportsCompletionsRequest": ["completions"],
+        "supportsRestartRequest": ["restart"],
+        "supportsExceptionInfoRequest": ["exceptionInfo"],
+        "supportsTerminateRequest": ["terminate"],
+        "supportsBreakpointLocationsRequest": ["breakpointLocations"],
+    }
+    for capability, commands in requests.items():
+        if capabilities.get(capability):
+            for command in commands:
+                answer = await client.response(client.send(command, {}))
+                assert "unsupported request" not in answer.get("message", ""), command
+    # `disconnect` always ends the launched run, so keeping it alive is not offered
+    assert not capabilities.get("supportTerminateDebuggee")

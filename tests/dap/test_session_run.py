@@ -386,3 +386,42 @@ async def test_hitl_request_is_answered_by_custom_request_and_console(
     assert "approved" in answered["result"]
     exited = await client.event("exited")
     assert exited["body"]["exitCode"] == 0
+
+
+async def test_variable_handles_live_while_stopped_and_die_on_resume(
+    client: DapClient, program: Path
+) -> None:
+    await launch(client, program)
+    await client.request(
+        "setBreakpoints",
+        {
+            "source": {"path": str(program)},
+            "breakpoints": [{"line": line("double_handler")}, {"line": line("finish")}],
+        },
+    )
+    await client.request("configurationDone")
+    stop = await client.stopped(reason="breakpoint")
+    frames = (await client.request("stackTrace", {"threadId": stop["threadId"]}))["stackFrames"]
+    scopes = (await client.request("scopes", {"frameId": frames[0]["id"]}))["scopes"]
+    state = next(s for s in scopes if s["name"] == "State")["variablesReference"]
+    first = await client.request("variables", {"variablesReference": state})
+    items = next(v for v in first["variables"] if v["name"] == "items")["variablesReference"]
+    assert items > 0
+    # Asking again while stopped answers the same, and the child handle still works.
+    again = await client.request("variables", {"variablesReference": state})
+    assert [v["value"] for v in again["variables"]] == [v["value"] for v in first["variables"]]
+    listed = await client.request("variables", {"variablesReference": items})
+    assert [v["value"] for v in listed["variables"]] == ["1", "2", "3"]
+    mark = client.mark()
+    await client.request("continue", {"threadId": stop["threadId"]})
+    await client.stopped(after=mark, reason="breakpoint")
+    stale = await client.response(client.send("variables", {"variablesReference": items}))
+    assert stale["success"] is False and "no longer valid" in stale["message"]
+    mark = client.mark()
+    await client.request("continue", {"threadId": stop["threadId"]})
+    exited = await client.event("exited", after=mark)
+    terminated = await client.event("terminated", after=mark)
+    assert exited["body"]["exitCode"] == 0
+    assert client.index(exited) < client.index(terminated)
+    seqs = [m["seq"] for m in client.received]
+    assert seqs == list(range(1, len(seqs) + 1))  # one counter for responses and events
