@@ -115,9 +115,10 @@ def highlights(
     ]
 
 
-def prepare_rename(
-    analysis: Analysis, position: types.Position
-) -> types.PrepareRenamePlaceholder | None:
+def _rename_plan(
+    analysis: Analysis, position: types.Position, new_name: str | None
+) -> tuple[queries.Site, str, queries.RenamePlan] | None:
+    """The node id under the cursor and its rename plan; ValueError when refused."""
     site = _site(analysis, position)
     if isinstance(site, queries.NodeIdSite):
         node_id = site.node.id
@@ -125,9 +126,21 @@ def prepare_rename(
         node_id = site.ref.target
     else:
         return None
-    plan = queries.plan_node_rename(site.workflow, node_id, node_id)
+    plan = queries.plan_node_rename(
+        site.workflow, node_id, node_id if new_name is None else new_name
+    )
     if plan.error:
         raise ValueError(plan.error)
+    return site, node_id, plan
+
+
+def prepare_rename(
+    analysis: Analysis, position: types.Position
+) -> types.PrepareRenamePlaceholder | None:
+    found = _rename_plan(analysis, position, None)
+    if found is None:
+        return None
+    site, node_id, _ = found
     return types.PrepareRenamePlaceholder(
         range=analysis.positions.range(site.span), placeholder=node_id
     )
@@ -137,18 +150,11 @@ def rename(
     analysis: Analysis, position: types.Position, new_name: str
 ) -> types.WorkspaceEdit | None:
     """Rename a node id in its workflow; raises ValueError (shown to the user) when refused."""
-    site = _site(analysis, position)
-    if isinstance(site, queries.NodeIdSite):
-        node_id = site.node.id
-    elif isinstance(site, queries.NodeRefSite) and site.target is not None:
-        node_id = site.ref.target
-    else:
+    found = _rename_plan(analysis, position, new_name)
+    if found is None:
         return None
-    plan = queries.plan_node_rename(site.workflow, node_id, new_name)
-    if plan.error:
-        raise ValueError(plan.error)
     edits = [
         types.TextEdit(range=analysis.positions.range(span), new_text=new_name)
-        for span in plan.spans
+        for span in found[2].spans
     ]
     return types.WorkspaceEdit(changes={analysis.uri: edits})

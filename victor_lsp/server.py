@@ -148,6 +148,11 @@ class VictorLanguageServer(LanguageServer):
         self.store.put(result)
         return result
 
+    async def served(self, uri: str) -> Analysis | None:
+        """The current analysis if the document is open and a workflow file, else None."""
+        analysis = await self.analysis(uri)
+        return analysis if analysis is not None and analysis.served else None
+
     async def usable(self, uri: str) -> Analysis | None:
         """The current analysis if it parsed, else the last one that did (or None)."""
         current = await self.analysis(uri)
@@ -425,10 +430,8 @@ def _register(ls: VictorLanguageServer) -> None:
     async def document_diagnostic(
         ls: VictorLanguageServer, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
-        analysis = await ls.analysis(params.text_document.uri)
-        items = (
-            convert.diagnostics(analysis, ls.positions_for) if analysis and analysis.served else []
-        )
+        analysis = await ls.served(params.text_document.uri)
+        items = convert.diagnostics(analysis, ls.positions_for) if analysis else []
         result_id = _result_id(items)
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
@@ -483,8 +486,8 @@ def _register(ls: VictorLanguageServer) -> None:
     async def selection_range(
         ls: VictorLanguageServer, params: types.SelectionRangeParams
     ) -> list[types.SelectionRange] | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        if analysis is None or not analysis.served:
+        analysis = await ls.served(params.text_document.uri)
+        if analysis is None:
             return None
         return [
             convert.selection_range(
@@ -518,19 +521,17 @@ def _register(ls: VictorLanguageServer) -> None:
     async def definition(
         ls: VictorLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        analysis = await ls.analysis(params.text_document.uri)
+        analysis = await ls.served(params.text_document.uri)
         return (
-            navigation.definition(analysis, params.position, ls.positions_for)
-            if analysis and analysis.served
-            else None
+            navigation.definition(analysis, params.position, ls.positions_for) if analysis else None
         )
 
     @ls.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def references(
         ls: VictorLanguageServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        if analysis is None or not analysis.served:
+        analysis = await ls.served(params.text_document.uri)
+        if analysis is None:
             return None
         return navigation.references(analysis, params.position, params.context.include_declaration)
 
@@ -538,19 +539,15 @@ def _register(ls: VictorLanguageServer) -> None:
     async def document_highlight(
         ls: VictorLanguageServer, params: types.DocumentHighlightParams
     ) -> list[types.DocumentHighlight] | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        return (
-            navigation.highlights(analysis, params.position)
-            if analysis and analysis.served
-            else None
-        )
+        analysis = await ls.served(params.text_document.uri)
+        return navigation.highlights(analysis, params.position) if analysis else None
 
     @ls.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     async def prepare_rename(
         ls: VictorLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        if analysis is None or not analysis.served:
+        analysis = await ls.served(params.text_document.uri)
+        if analysis is None:
             return None
         try:
             return navigation.prepare_rename(analysis, params.position)
@@ -561,8 +558,8 @@ def _register(ls: VictorLanguageServer) -> None:
     async def rename(
         ls: VictorLanguageServer, params: types.RenameParams
     ) -> types.WorkspaceEdit | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        if analysis is None or not analysis.served:
+        analysis = await ls.served(params.text_document.uri)
+        if analysis is None:
             return None
         try:
             return navigation.rename(analysis, params.position, params.new_name)
@@ -578,12 +575,8 @@ def _register(ls: VictorLanguageServer) -> None:
     async def code_action(
         ls: VictorLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        return (
-            assist.code_actions(analysis, params, ls.positions_for)
-            if analysis and analysis.served
-            else None
-        )
+        analysis = await ls.served(params.text_document.uri)
+        return assist.code_actions(analysis, params, ls.positions_for) if analysis else None
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def code_lens(
@@ -596,7 +589,7 @@ def _register(ls: VictorLanguageServer) -> None:
     async def inlay_hint(
         ls: VictorLanguageServer, params: types.InlayHintParams
     ) -> list[types.InlayHint] | None:
-        analysis = await ls.analysis(params.text_document.uri)
-        if analysis is None or not analysis.served:
+        analysis = await ls.served(params.text_document.uri)
+        if analysis is None:
             return None
         return assist.inlay_hints(analysis, params.range, ls.history_for(analysis))
