@@ -66,10 +66,7 @@ def analyze_state_flow(workflows: Iterable[Workflow]) -> list[Problem]:
 
 
 def _analyze(workflow: Workflow) -> list[Problem]:
-    try:
-        return _analyze_graph(workflow)
-    finally:
-        _SUGGESTIONS.clear()
+    return _analyze_graph(workflow)
 
 
 def _analyze_graph(workflow: Workflow) -> list[Problem]:
@@ -147,6 +144,7 @@ def _analyze_graph(workflow: Workflow) -> list[Problem]:
                     pending.append(target)
 
     problems: list[Problem] = []
+    suggestions: dict[str, str | None] = {}
     for node in order:
         local_writes = set(node_write_keys[node.id]) if isinstance(node, TransformNode) else set()
         for read in _reported_reads(node):
@@ -162,7 +160,9 @@ def _analyze_graph(workflow: Workflow) -> list[Problem]:
                 problems.append(_maybe_unset(workflow, node, read, writers, maybe))
             elif key not in inputs:
                 problems.append(
-                    _never_written(workflow, node, read, all_writers, inputs, wild_in[node.id])
+                    _never_written(
+                        workflow, node, read, all_writers, inputs, wild_in[node.id], suggestions
+                    )
                 )
     return problems
 
@@ -245,16 +245,18 @@ def _maybe_unset(
 _CUTOFF = 0.85
 
 
-_SUGGESTIONS: dict[tuple[int, str], str | None] = {}
+def _suggest(
+    key: str,
+    all_writers: dict[str, list[Node]],
+    inputs: frozenset[str],
+    cache: dict[str, str | None],
+) -> str | None:
+    """The closest written key ("did you mean"), comparing only keys of similar length.
 
-
-def _suggest(key: str, all_writers: dict[str, list[Node]], inputs: frozenset[str]) -> str | None:
-    """The closest written key ("did you mean"), comparing only keys of similar length."""
-    cache_key = (id(all_writers), key)
-    if cache_key in _SUGGESTIONS:
-        return _SUGGESTIONS[cache_key]
-    _SUGGESTIONS[cache_key] = found = _closest(key, all_writers, inputs)
-    return found
+    `cache` belongs to one analysis: compiles may run in several threads at once."""
+    if key not in cache:
+        cache[key] = _closest(key, all_writers, inputs)
+    return cache[key]
 
 
 def _closest(key: str, all_writers: dict[str, list[Node]], inputs: frozenset[str]) -> str | None:
@@ -274,8 +276,9 @@ def _never_written(
     all_writers: dict[str, list[Node]],
     inputs: frozenset[str],
     upstream_wildcard: bool,
+    suggestions: dict[str, str | None],
 ) -> Problem:
-    guess = _suggest(read.key, all_writers, inputs) if len(read.key) >= 4 else None
+    guess = _suggest(read.key, all_writers, inputs, suggestions) if len(read.key) >= 4 else None
     if guess is not None:
         edit_span = _key_span(read)
         fixes = (
