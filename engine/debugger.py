@@ -38,6 +38,7 @@ from engine.events import EventSubscriber, ExecutionEvent, ExecutionEventType
 from engine.gates import Frame, GateDecision, NodeOutcome
 from engine.hitl import APPROVED, REJECTED, HitlRequest, HitlResponse
 from engine.model import Node, NodeType, ParallelNode, SourceSpan, Workflow
+from engine.state import public_view
 
 MAIN_THREAD = "main"
 
@@ -1132,7 +1133,7 @@ class WorkflowDebugger:
     def scopes(self, thread: str | None = None, frame_index: int = 0) -> list[Scope]:
         frame, state, phase, outcome = self._inspected(thread)
         node = self._frame_node(frame, frame_index)
-        public = {k: v for k, v in state.items() if not str(k).startswith("_")}
+        public = public_view(state)
         member = self._inspected_member(thread)
         if member is not None and frame_index == 0:
             node_values = _member_values(frame.node, *member)
@@ -1196,7 +1197,7 @@ class WorkflowDebugger:
         """The three scopes as plain dicts: State, Node, Execution."""
         frame, state, phase, outcome = self._inspected(thread)
         return {
-            "State": {k: v for k, v in state.items() if not str(k).startswith("_")},
+            "State": public_view(state),
             "Node": self._node_values(frame.node, state, phase, outcome),
             "Execution": self._execution_values(frame, state),
         }
