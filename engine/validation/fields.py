@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from engine.model import Node, Problem, Severity, SourceSpan
+from engine.model import Fix, Node, Problem, Severity, SourceSpan, TextEdit
 from engine.node_builder import NODE_TYPES
 from engine.node_drafts import NodeDraft
 from engine.validation.context import ValidationContext, close_matches
@@ -57,7 +57,9 @@ def check_node_fields(
         if spec is None or key in _STRUCTURAL:
             continue
         if spec.ignored and key in draft.key_spans:
-            yield _ignored_key(ctx, key, draft.key_spans[key], spec, node_id, draft.fields)
+            yield _ignored_key(
+                ctx, key, draft.key_spans[key], spec, node_id, draft.fields, draft.value_span(key)
+            )
             continue
         yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
         sub = draft.local(key)
@@ -106,7 +108,9 @@ def check_workflow_fields(ctx: ValidationContext, body: YMap) -> Iterator[Proble
             continue
         value = entry.value.to_python()
         if spec.ignored:
-            yield _ignored_key(ctx, key, entry.key.span, spec, None, body.to_python())
+            yield _ignored_key(
+                ctx, key, entry.key.span, spec, None, body.to_python(), entry.value.span
+            )
             continue
         yield from _value_problems(ctx, docs, key, spec, value, entry.value.span, None)
         yield from _nested(ctx, docs, spec, entry.value, value, None)
@@ -135,7 +139,7 @@ def _section(
         if spec is None:
             yield from _unknown_key(ctx, str(key), key_span, specs, node_id, f"`{section}`")
         elif spec.ignored:
-            yield _ignored_key(ctx, str(key), key_span, spec, node_id, value)
+            yield _ignored_key(ctx, str(key), key_span, spec, node_id, value, value_span)
         else:
             yield from _value_problems(ctx, docs, str(key), spec, item, value_span, node_id)
 
@@ -175,6 +179,7 @@ def _ignored_key(
     spec: Any,
     node_id: str | None,
     siblings: Mapping[str, Any],
+    value_span: SourceSpan | None = None,
 ) -> Problem:
     replacement = spec.ignored_replacement
     reason = spec.ignored_reason or f"Victor's loader ignores `{key}`"
@@ -189,7 +194,23 @@ def _ignored_key(
     else:
         message = reason if reason.endswith(".") else f"{reason}."
         severity = Severity.INFORMATION
+    removal = _remove_entry_fix(ctx, key, span, value_span)
+    if removal is not None and not fixes:
+        fixes.append(removal)
     return ctx.problem("VW501", severity, message, span, node=node_id, fixes=fixes)
+
+
+def _remove_entry_fix(
+    ctx: ValidationContext, key: str, key_span: SourceSpan, value_span: SourceSpan | None
+) -> Fix | None:
+    """Delete a block-mapping entry's whole lines (not offered inside flow mappings)."""
+    if value_span is None or key_span.line >= len(ctx.lines):
+        return None
+    if ctx.lines[key_span.line][: key_span.column].strip():
+        return None  # inside a flow mapping, or the entry opens a list item
+    end_line = max(value_span.end_line, key_span.line) + 1
+    span = SourceSpan(key_span.line, 0, end_line, 0)
+    return Fix(f"Remove '{key}' (it has no effect)", (TextEdit(ctx.source, span, ""),))
 
 
 def _value_problems(

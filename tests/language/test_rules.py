@@ -406,3 +406,27 @@ def test_start_node_span_and_state_flow_are_part_of_compile() -> None:
     typo = _only(result, "VW601")
     assert typo.span.line == marker_line(source, "typo") and "total" in typo.message
     assert result.syntax is not None and result.syntax.root is not None
+
+
+def test_ignored_key_without_replacement_offers_removal() -> None:
+    text = """\
+    workflows:
+      w:
+        nodes:
+          - id: a
+            type: agent
+            goal: "do it"
+            instructions: |     # @ignored
+              be careful
+              and thorough
+            tool_budget: 3
+    """
+    problem = _only(_compile(text), "VW501")
+    source = textwrap.dedent(text)
+    line = marker_line(source, "ignored")
+    edit = problem.fixes[0].edits[0]
+    assert edit.new_text == "" and edit.span.line == line and edit.span.column == 0
+    lines = source.splitlines(keepends=True)
+    fixed = "".join(lines[: edit.span.line] + lines[edit.span.end_line :])
+    assert "instructions" not in fixed and "tool_budget: 3" in fixed and "and thorough" not in fixed
+    assert all(p.code != "VW501" for p in _compile(fixed).problems)
