@@ -127,7 +127,20 @@ def _merge_ref(
             )
         )
     draft.origin = Origin("ref", node_id, library.path, node.span, site)
+    if node.get(REF_KEY) is not None:
+        problems.append(
+            Problem(
+                "VW516",
+                Severity.WARNING,
+                f"library node '{node_id}' itself uses $ref, which is not followed (one level "
+                "only, as in Victor); write its fields out in the library.",
+                ctx.source,
+                site,
+                related=(RelatedInfo("the nested $ref", library.path, node.span),),
+            )
+        )
     merged = substitute(node.to_python(), ctx.environ)
+    merged.pop(REF_KEY, None)
     merged.update(overrides)
     return dict(merged)
 

@@ -250,3 +250,13 @@ def test_unified_compiler_raises_one_error_listing_problems(tmp_path: Path) -> N
         compiler.compile_yaml(fixed)
     with pytest.raises(WorkflowCompileError, match="no workflow 'x'"):
         compiler.compile_yaml(fixed, "x")
+
+
+def test_nested_ref_in_a_library_is_reported_not_followed(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", 'nodes:\n  - id: x\n    $ref: "./b.yaml#y"\n')
+    _write(tmp_path, "b.yaml", 'nodes:\n  - id: y\n    $ref: "./a.yaml#x"\n')
+    wf = _write(tmp_path, "wf.yaml", 'workflows:\n  w:\n    nodes:\n      - $ref: "./a.yaml#x"\n')
+    result = compile_file(wf)
+    problem = next(p for p in result.problems if p.code == "VW516")
+    assert problem.severity is Severity.WARNING and problem.related
+    assert result.workflows[0].nodes[0].id == "x"
