@@ -87,10 +87,13 @@ async def test_library_edit_revalidates_user(bare: LanguageClient, tmp_path: Pat
 
 
 @pytest.mark.corpus
+@pytest.mark.skipif(
+    not corpus_files(), reason="corpus not found (../shared/corpus is absent in this clone)"
+)
 async def test_corpus_opens_without_errors(bare: LanguageClient, tmp_path: Path) -> None:
+    # Skipped at collection, not in the body: a server that was never initialised
+    # cannot be shut down cleanly by the fixture.
     files = corpus_files()
-    if not files:
-        pytest.skip("corpus not found (../shared/corpus is absent in this clone)")
     for file in files:
         shutil.copy(file, tmp_path / file.name)
     await initialize(bare, VSCODE, tmp_path)
