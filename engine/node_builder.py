@@ -279,60 +279,69 @@ def build_node(
         "profile": fields.get("profile") if isinstance(fields.get("profile"), str) else None,
         "span": draft.entry.span,
         "id_span": id_span,
-        "key_spans": dict(draft.key_spans),
-        "value_spans": dict(draft.value_spans),
+        "key_spans": draft.key_spans,
+        "value_spans": draft.value_spans,
         "fields": fields,
         "origin": draft.origin,
     }
-    node: Node
+    cls: type[Node]
+    specific: dict[str, Any]
     if node_type is NodeType.AGENT:
         collector.templates("goal")
         collector.mapping_values("input_mapping")
         mapping = fields.get("input_mapping")
-        node = AgentNode(
-            **common,
-            role=_str(fields.get("role"), "executor"),
-            goal=_str(fields.get("goal")),
-            tool_budget=_int(fields.get("tool_budget"), 15),
-            tools=_str_tuple(fields["tools"]) if "tools" in fields else None,
-            input_mapping={str(k): str(v) for k, v in mapping.items()}
-            if isinstance(mapping, dict)
-            else {},
-            llm_config=_dict(fields.get("llm_config")),
+        cls, specific = (
+            AgentNode,
+            dict(
+                role=_str(fields.get("role"), "executor"),
+                goal=_str(fields.get("goal")),
+                tool_budget=_int(fields.get("tool_budget"), 15),
+                tools=_str_tuple(fields["tools"]) if "tools" in fields else None,
+                input_mapping={str(k): str(v) for k, v in mapping.items()}
+                if isinstance(mapping, dict)
+                else {},
+                llm_config=_dict(fields.get("llm_config")),
+            ),
         )
     elif node_type is NodeType.COMPUTE:
         inputs = fields.get("inputs", fields.get("input_mapping"))
         collector.templates("inputs" if "inputs" in fields else "input_mapping")
-        node = ComputeNode(
-            **common,
-            handler=fields.get("handler") if isinstance(fields.get("handler"), str) else None,
-            tools=_str_tuple(fields.get("tools")),
-            inputs=inputs if isinstance(inputs, dict) else {},
-            constraints=fields.get("constraints"),
-            execution_target=_str(fields.get("execution_target"), "in-process"),
-            fail_fast=fields.get("fail_fast") is not False,
-            parallel=fields.get("parallel") is True,
+        cls, specific = (
+            ComputeNode,
+            dict(
+                handler=fields.get("handler") if isinstance(fields.get("handler"), str) else None,
+                tools=_str_tuple(fields.get("tools")),
+                inputs=inputs if isinstance(inputs, dict) else {},
+                constraints=fields.get("constraints"),
+                execution_target=_str(fields.get("execution_target"), "in-process"),
+                fail_fast=fields.get("fail_fast") is not False,
+                parallel=fields.get("parallel") is True,
+            ),
         )
     elif node_type is NodeType.CONDITION:
         collector.expression("condition")
         branches = branch_items(draft)
         refs.extend(NodeRef(t, EdgeKind.BRANCH, ts, label=k) for k, t, _ks, ts in branches)
-        node = ConditionNode(
-            **common,
-            condition=_str(fields.get("condition"), "default"),
-            branches=tuple((k, t) for k, t, _ks, _ts in branches),
+        cls, specific = (
+            ConditionNode,
+            dict(
+                condition=_str(fields.get("condition"), "default"),
+                branches=tuple((k, t) for k, t, _ks, _ts in branches),
+            ),
         )
     elif node_type is NodeType.PARALLEL:
         children = _edge_refs(draft, "parallel_nodes", EdgeKind.PARALLEL)
         refs.extend(children)
-        node = ParallelNode(
-            **common,
-            parallel_nodes=tuple(r.target for r in children),
-            join_strategy=_str(fields.get("join_strategy"), "all"),
+        cls, specific = (
+            ParallelNode,
+            dict(
+                parallel_nodes=tuple(r.target for r in children),
+                join_strategy=_str(fields.get("join_strategy"), "all"),
+            ),
         )
     elif node_type is NodeType.TRANSFORM:
         collector.expression("transform")
-        node = TransformNode(**common, transform=_str(fields.get("transform")))
+        cls, specific = TransformNode, dict(transform=_str(fields.get("transform")))
     elif node_type is NodeType.HITL:
         collector.templates("prompt", braces=True)
         collector.mapping_values("context_keys")
@@ -340,36 +349,34 @@ def build_node(
             fields.get("output") or fields.get("output_key"), f"{node_id}_response"
         )
         choices = fields.get("choices")
-        node = HitlNode(
-            **common,
-            hitl_type=_str(fields.get("hitl_type"), "approval"),
-            prompt=_str(fields.get("prompt")),
-            context_keys=_str_tuple(fields.get("context_keys")),
-            choices=tuple(choices) if isinstance(choices, list) else (),
-            default_value=fields.get("default_value"),
-            fallback=_str(fields.get("fallback"), "abort"),
+        cls, specific = (
+            HitlNode,
+            dict(
+                hitl_type=_str(fields.get("hitl_type"), "approval"),
+                prompt=_str(fields.get("prompt")),
+                context_keys=_str_tuple(fields.get("context_keys")),
+                choices=tuple(choices) if isinstance(choices, list) else (),
+                default_value=fields.get("default_value"),
+                fallback=_str(fields.get("fallback"), "abort"),
+            ),
         )
     else:
         collector.templates("goal")
         common["output"] = _str(fields.get("output_key") or fields.get("output"), "team_result")
         if common["continue_on_error"] is None:
             common["continue_on_error"] = True
-        node = TeamNode(
-            **common,
-            goal=_str(fields.get("goal")),
-            team_formation=_str(fields.get("team_formation"), "sequential"),
-            members=_team_members(draft),
-            total_tool_budget=_int(fields.get("total_tool_budget"), 100),
-            max_iterations=_int(fields.get("max_iterations"), 50),
-            merge_strategy=_str(fields.get("merge_strategy"), "dict"),
-            merge_mode=_str(fields.get("merge_mode"), "team_wins"),
+        cls, specific = (
+            TeamNode,
+            dict(
+                goal=_str(fields.get("goal")),
+                team_formation=_str(fields.get("team_formation"), "sequential"),
+                members=_team_members(draft),
+                total_tool_budget=_int(fields.get("total_tool_budget"), 100),
+                max_iterations=_int(fields.get("max_iterations"), 50),
+                merge_strategy=_str(fields.get("merge_strategy"), "dict"),
+                merge_mode=_str(fields.get("merge_mode"), "team_wins"),
+            ),
         )
     if auto_chained and auto_target is not None:
         refs.append(NodeRef(auto_target, EdgeKind.AUTO, None))
-    return _with(node, refs=tuple(refs), state_reads=tuple(collector.reads))
-
-
-def _with(node: Node, **changes: Any) -> Node:
-    import dataclasses
-
-    return dataclasses.replace(node, **changes)
+    return cls(**common, **specific, refs=tuple(refs), state_reads=tuple(collector.reads))
