@@ -61,13 +61,17 @@ class ToolCall:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ExecutionEvent:
     """One thing that happened during a run.
 
     `thread` is `"main"` for the run's own path and the child node id for a
     parallel branch. `state` carries a snapshot (a shallow, structurally
     shared copy) on STATE_CAPTURED and on workflow end events.
+
+    Frozen like every event; its `__init__` is written by hand because a run
+    emits three events per node and the generated frozen initialiser (one
+    `object.__setattr__` per field) was the largest part of event cost.
     """
 
     event_type: ExecutionEventType
@@ -87,6 +91,45 @@ class ExecutionEvent:
     state: Mapping[str, Any] | None = None
     tool_calls: tuple[ToolCall, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        event_type: ExecutionEventType,
+        execution_id: str,
+        workflow: str,
+        timestamp: float,
+        **optional: Any,
+    ) -> None:
+        values = self.__dict__
+        values.update(_OPTIONAL_DEFAULTS)
+        values["metadata"] = {}
+        if optional:
+            values.update(optional)
+            if len(values) != _FIELD_COUNT:  # a misspelt field added a key
+                unknown = sorted(optional.keys() - _OPTIONAL_DEFAULTS.keys())
+                raise TypeError(f"ExecutionEvent got unexpected fields: {unknown}")
+        values["event_type"] = event_type
+        values["execution_id"] = execution_id
+        values["workflow"] = workflow
+        values["timestamp"] = timestamp
+
+
+_OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "node_id": None,
+    "node_type": None,
+    "status": NodeStatus.RUNNING,
+    "duration_seconds": 0.0,
+    "thread": "main",
+    "attempt": 0,
+    "iteration": 0,
+    "inputs": None,
+    "outputs": None,
+    "error": None,
+    "state": None,
+    "tool_calls": (),
+    "metadata": None,  # replaced by a fresh dict per event
+}
+_FIELD_COUNT = len(_OPTIONAL_DEFAULTS)
 
 
 EventSubscriber = Callable[[ExecutionEvent], None]

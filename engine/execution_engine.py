@@ -217,7 +217,7 @@ class WorkflowExecutor:
         self.rng = rng or random.Random()
         self.current_node: str | None = None
         self.call_stack: list[Frame] = []
-        self.snapshots: list[tuple[str, str, dict[str, Any]]] = []
+        self.snapshots: list[tuple[str, str, Mapping[str, Any]]] = []
         self.last_result: ExecutionResult | None = None
         self._tracer: Any = None
         self._active: list[_Active] = []

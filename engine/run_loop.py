@@ -43,7 +43,7 @@ from engine.node_runners import RUNNERS, ChildOutcome, NodeError, Place, StepRes
 from engine.node_runners.hitl import hitl_output_key
 from engine.node_runners.inputs import node_inputs
 from engine.retry import Backoff, Clock
-from engine.state import ERROR, NODE_RESULTS, RESUME_NODE, snapshot
+from engine.state import ERROR, NODE_RESULTS, RESUME_NODE, LayeredState, layered_snapshot
 
 if TYPE_CHECKING:
     from engine.agent_runners import AgentRunner
@@ -56,6 +56,8 @@ _MAIN = "main"
 _REPLAYED_TYPES = (NodeType.AGENT, NodeType.COMPUTE, NodeType.HITL)
 DEFAULT_AGENT_TIMEOUT = 300.0
 _NO_METADATA: Mapping[str, Any] = MappingProxyType({})
+_SNAPSHOT_EXCLUDE = frozenset({NODE_RESULTS})
+"""One live dict owned by the run: snapshots leave it out."""
 _TYPE_NAMES = {node_type: node_type.value for node_type in NodeType}
 """`NodeType.value` is a slow descriptor; a dict lookup is ten times faster (hot path)."""
 
@@ -152,7 +154,8 @@ class Run:
         self.steps = 0
         self.loop_iterations = 0
         self.nodes_executed: list[str] = []
-        self.snapshots: list[tuple[str, str, dict[str, Any]]] = []
+        self.snapshots: list[tuple[str, str, Mapping[str, Any]]] = []
+        self._last_snapshot: dict[str, LayeredState] = {}
         self._recorded: dict[str, Iterator[Any]] = {
             key: iter(values) for key, values in (config.recorded_outputs or {}).items()
         }
@@ -615,8 +618,9 @@ class Run:
         With a debugger gate attached, the gate may also have edited the
         state, so the event carries no `written_keys`: compare whole states.
         """
-        copy = snapshot(state)
-        copy.pop(NODE_RESULTS, None)
+        known = None if self.gate is not None else written
+        copy = layered_snapshot(self._last_snapshot.get(thread), state, known, _SNAPSHOT_EXCLUDE)
+        self._last_snapshot[thread] = copy
         self.snapshots.append((node.id, thread, copy))
         if self.listeners:
             self.emit(
