@@ -102,7 +102,9 @@ class LayeredState(Mapping[str, Any]):
                     flat.pop(key, None)
                 else:
                     flat[key] = value
-        self._flat, self._parent, self._delta = flat, None, {}
+        # Only `_flat` is set: another thread may be walking this layer right now, and
+        # the parent and delta it reads stay valid (and equal to `flat`).
+        self._flat = flat
         return flat
 
 
