@@ -280,6 +280,12 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if collecting:
+            # Re-enabling would let the next allocation scan every object just built
+            # (they all count as young). freeze+unfreeze files them straight into the
+            # oldest generation and resets the young count; cycles among them are still
+            # found by the next full collection.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
