@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,13 +36,18 @@ async def shell_tool(inputs: Mapping[str, Any], context: Any) -> dict[str, Any]:
             cwd=str(cwd),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            # Its own process group, so a timeout ends every process the command
+            # started (`a; b`, pipelines), not only the shell.
+            start_new_session=os.name == "posix",
         )
         try:
             stdout, stderr = await process.communicate()
         except asyncio.CancelledError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+            _kill_group(process)
+            # With the whole group gone the pipes reach EOF: draining them closes the
+            # transport now rather than in a garbage collection after the loop is gone.
+            with contextlib.suppress(Exception):
+                await process.communicate()
             raise
         result = {
             "command": command,
@@ -64,3 +71,11 @@ async def shell_tool(inputs: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 
 shell_tool.capabilities = frozenset({"write", "filesystem"})  # type: ignore[attr-defined]
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover - no process groups
+            process.kill()
