@@ -180,15 +180,23 @@ def listening_addresses(port: int) -> list[str]:
     return found
 
 
-async def connect_when_ready(port: int) -> StreamDapClient:
-    async def attempt() -> StreamDapClient:
-        while True:
-            try:
-                return await StreamDapClient.connect("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(0.05)
+async def connect_when_ready(process: asyncio.subprocess.Process, port: int) -> StreamDapClient:
+    """Connect once the adapter logs that it listens (run it with `--log-level INFO`)."""
+    assert process.stderr is not None
+    stderr = process.stderr
 
-    return await asyncio.wait_for(attempt(), WAIT)
+    async def listening() -> None:
+        while b"listening on" not in (line := await stderr.readline()):
+            if not line:
+                raise AssertionError("the adapter exited before listening")
+
+    await asyncio.wait_for(listening(), WAIT)
+    # Keep reading its log so a full pipe can never block the adapter.
+    _DRAINS.add(asyncio.ensure_future(stderr.read()))
+    return await StreamDapClient.connect("127.0.0.1", port)
+
+
+_DRAINS: set[asyncio.Future[bytes]] = set()
 
 
 async def run_small_session(client: StreamDapClient, program: Path) -> None:
@@ -214,8 +222,8 @@ async def test_port_serves_tcp_on_loopback_only_one_client_after_another(tmp_pat
     program = tmp_path / "small.yaml"
     program.write_text(SMALL)
     port = free_port()
-    async with adapter("--port", str(port)) as process:
-        first = await connect_when_ready(port)
+    async with adapter("--port", str(port), "--log-level", "INFO") as process:
+        first = await connect_when_ready(process, port)
         if Path("/proc/net/tcp").exists():
             assert listening_addresses(port) == ["0100007F"]  # 127.0.0.1 only, no IPv6/any
         await run_small_session(first, program)
