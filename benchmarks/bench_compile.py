@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,28 +30,62 @@ def _median_ms(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped
 
 
 def _phases(text: str) -> dict[str, float]:
-    """Time each stage of one compile: YAML parse, model building, validation rules."""
+    """Time each stage of one compile: YAML parse, model, validation rules, state flow."""
+    import engine.stateflow as stateflow
     import engine.validation as validation
-    from engine.loader import parse_yaml
+    from engine.loader import parse_yaml, paused_gc
 
-    spent: dict[str, list[float]] = {"validate": []}
-    original = validation.validate_workflow
+    spent: dict[str, list[float]] = {"rules": [], "state flow": []}
 
-    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent["validate"].append((time.perf_counter() - start) * 1000)
+    def timed(name: str, original: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[name].append((time.perf_counter() - start) * 1000)
 
-    validation.validate_workflow = timed
+        return wrapper
+
+    originals = (validation.validate_workflow, stateflow.analyze_state_flow)
+    validation.validate_workflow = timed("rules", originals[0])
+    stateflow.analyze_state_flow = timed("state flow", originals[1])
     try:
         total, _ = _median_ms(lambda: compile(text, source="/tmp/k.yaml"), 15)
     finally:
-        validation.validate_workflow = original
-    parse, _ = _median_ms(lambda: parse_yaml(text, "/tmp/k.yaml"), 15)
-    rules = statistics.median(spent["validate"])
-    return {"parse": parse, "model": total - parse - rules, "validate": rules, "total": total}
+        validation.validate_workflow, stateflow.analyze_state_flow = originals
+
+    def parse() -> None:
+        with paused_gc():
+            parse_yaml(text, "/tmp/k.yaml")
+
+    figures = {"parse": _median_ms(parse, 15)[0]}
+    figures.update({name: statistics.median(times) for name, times in spent.items()})
+    figures["model"] = total - sum(figures.values())
+    figures["total"] = total
+    return figures
+
+
+def _libyaml_floor(text: str) -> float:
+    """Median ms for libyaml (PyYAML's C parser) to hand over every event, GC paused.
+
+    The design card fixes PyYAML with the C loader as the parser; this is the
+    cost no compile of ours can go below (events only: no tree, no spans kept).
+    """
+    import yaml
+
+    from engine.loader import paused_gc
+
+    def pull() -> None:
+        with paused_gc():
+            parser = yaml.CSafeLoader(text)
+            try:
+                while parser.get_event() is not None:
+                    pass
+            finally:
+                parser.dispose()
+
+    return _median_ms(pull, 9)[0]
 
 
 def main() -> None:
@@ -64,20 +99,25 @@ def main() -> None:
         f"compile+validate {lines} lines ({nodes} nodes): median {median:.1f} ms, "
         f"max {worst:.1f} ms  [target <= 150 ms]"
     )
+    print(
+        "  phases (median ms): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in _phases(big).items())
+        + f"; libyaml events alone {_libyaml_floor(big):.1f}"
+    )
 
     thousand = generate_workflow(nodes=1000)
     compile(thousand, source="/tmp/k.yaml")
     median, worst = _median_ms(lambda: compile(thousand, source="/tmp/k.yaml"), 15)
     print(
         f"compile+validate 1,000 nodes: median {median:.1f} ms, max {worst:.1f} ms"
-        "  [target <= 30 ms]"
+        "  [the 30 ms target is for the rules, below]"
     )
 
     phases = _phases(thousand)
     print(
         "  phases (median ms): "
         + ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
-        + "  [target for the validation rules <= 30 ms]"
+        + "  [target for the rules <= 30 ms]"
     )
 
     with tempfile.TemporaryDirectory() as folder:
