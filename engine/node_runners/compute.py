@@ -181,7 +181,9 @@ async def run_compute(
             known = ", ".join(sorted(env.registry.handlers)) or "none registered"
             raise NodeError(
                 f"compute handler {node.handler!r} is not registered (known: {known}); "
-                "add it to a registry module's HANDLERS and pass --registry MODULE"
+                "add it to a registry module's HANDLERS and list that module in the run's registry "
+                "(`--registry` on the command line, `registry` in victor.toml or the launch "
+                "configuration)"
             )
         check_capabilities(f"handler {node.handler!r}", handler, constraints)
         context = ComputeContext(

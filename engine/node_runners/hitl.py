@@ -45,6 +45,7 @@ async def run_hitl(env: NodeEnv, node: HitlNode, state: dict[str, Any], place: P
         raise NodeError(
             f"HITL node {node.id!r} got no answer within {timeout:g}s "
             f"(fallback {node.fallback!r}); "
-            "set `fallback: continue` to go on with the default, or answer with --hitl-answers"
+            "set `fallback: continue` to go on with the default, or give an answers file "
+            "(`--hitl-answers` on the command line, `hitlAnswers` in a launch configuration)"
         )
     return StepResult(output=response.as_dict(), output_key=hitl_output_key(node))
