@@ -8,17 +8,20 @@ plain mapping (see `victor_lsp.history_stats`) so nothing here blocks.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from lsprotocol import types
 
-from engine import queries
+from engine import library_refs, queries
 from engine.config import RegistryNames
+from engine.loader import parse_yaml
 from engine.model import END_NODE, Node, Workflow
-from victor_lsp.convert import PositionsFor, diagnostic, span_range, workspace_edit
+from victor_lsp.convert import PositionsFor, diagnostic, path_to_uri, span_range, workspace_edit
 from victor_lsp.documents import Analysis
 from victor_lsp.history_stats import NodeStats, WorkflowStats
+from victor_lsp.positions import PositionMap
 
 # --- hover ---------------------------------------------------------------------------
 
@@ -193,7 +196,6 @@ def completion(
     registry: RegistryNames | None,
 ) -> types.CompletionList | None:
     """Completion from the cursor context; `analysis` may be the last good parse."""
-    from victor_lsp.positions import PositionMap
 
     positions = PositionMap(current_text, analysis.positions.encoding)
     line, column = positions.column(position)
@@ -397,7 +399,7 @@ def code_actions(
                     edit=workspace_edit(fix, analysis, positions_for),
                 )
             )
-    extract = _extract_action(analysis, wanted)
+    extract = _extract_action(analysis, wanted, positions_for)
     if extract is not None:
         actions.append(extract)
     return actions
@@ -410,8 +412,11 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
-def _extract_action(analysis: Analysis, wanted: types.Range) -> types.CodeAction | None:
-    """ "Extract to node library": move the node under the cursor to `<file>.nodes.yaml`."""
+def _extract_action(
+    analysis: Analysis, wanted: types.Range, positions_for: PositionsFor
+) -> types.CodeAction | None:
+    """ "Extract to node library": move the node under the cursor to `<file>.nodes.yaml`,
+    creating it or appending to its `nodes:` list, and leave a `$ref` in its place."""
     line, _ = analysis.positions.column(wanted.start)
     found = queries.node_at_line(analysis.result, line)
     if found is None:
@@ -425,57 +430,65 @@ def _extract_action(analysis: Analysis, wanted: types.Range) -> types.CodeAction
     dash = first.find("-", 0, span.column + 1)
     if dash == -1 or first[:dash].strip():
         return None
+    base, _ = os.path.splitext(analysis.path)
+    library = f"{base}.nodes.yaml"
+    existing = positions_for(library)
+    library_text = existing.text if existing is not None else ""
+    insertion = library_refs.library_insertion(parse_yaml(library_text, library), library_text)
+    if insertion is None or node.id in insertion.existing_ids:
+        return None  # the library cannot take the node in place (or already has its id)
     end_line = span.end_line if span.end_column > 0 else span.end_line - 1
     end_line = min(end_line, len(lines) - 1)
     block = lines[span.line : end_line + 1]
-    body = "".join(block)
     indent = " " * dash
     dedented = "".join(ln[dash:] if ln.startswith(indent) else ln.lstrip(" ") for ln in block)
-    import os
-
-    from victor_lsp.convert import path_to_uri
-
-    base, _ = os.path.splitext(analysis.path)
-    library = f"{base}.nodes.yaml"
+    pad = " " * insertion.indent
+    content = insertion.header + "".join(
+        pad + ln if ln.strip() else ln for ln in dedented.splitlines(keepends=True)
+    )
+    if not content.endswith("\n"):
+        content += "\n"
     library_uri = path_to_uri(library)
     ref = f'{indent}- $ref: "./{os.path.basename(library)}#{node.id}"\n'
     whole = types.Range(
         start=types.Position(line=span.line, character=0),
         end=types.Position(line=end_line + 1, character=0),
     )
-    content = "nodes:\n" + "".join(
-        "  " + ln if ln.strip() else ln for ln in dedented.splitlines(keepends=True)
+    at = types.Position(line=insertion.line, character=0)
+    if insertion.header == "\n":  # the library's last line has no newline: append to it
+        last = library_text.split("\n")[-1]
+        at = (existing or PositionMap(library_text, analysis.positions.encoding)).position(
+            insertion.line - 1, len(last)
+        )
+    changes: list[
+        types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
+    ] = []
+    if existing is None:
+        changes.append(
+            types.CreateFile(
+                uri=library_uri, options=types.CreateFileOptions(ignore_if_exists=True)
+            )
+        )
+    changes.append(
+        types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(
+                uri=library_uri, version=None
+            ),
+            edits=[types.TextEdit(range=types.Range(at, at), new_text=content)],
+        )
     )
-    if not content.endswith("\n"):
-        content += "\n"
-    del body
+    changes.append(
+        types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(
+                uri=analysis.uri, version=analysis.version
+            ),
+            edits=[types.TextEdit(range=whole, new_text=ref)],
+        )
+    )
     return types.CodeAction(
         title=f"Extract node '{node.id}' to node library {os.path.basename(library)}",
         kind=types.CodeActionKind.RefactorExtract,
-        edit=types.WorkspaceEdit(
-            document_changes=[
-                types.CreateFile(
-                    uri=library_uri, options=types.CreateFileOptions(ignore_if_exists=True)
-                ),
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=library_uri, version=None
-                    ),
-                    edits=[
-                        types.TextEdit(
-                            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-                            new_text=content,
-                        )
-                    ],
-                ),
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=analysis.uri, version=analysis.version
-                    ),
-                    edits=[types.TextEdit(range=whole, new_text=ref)],
-                ),
-            ]
-        ),
+        edit=types.WorkspaceEdit(document_changes=changes),
         data={"workflow": workflow.name},
     )
 
