@@ -98,7 +98,7 @@ class RefSite:
 
 
 def same_file(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
 def ref_sites(result: CompileResult, library: str, node_id: str) -> list[RefSite]:

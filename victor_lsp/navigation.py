@@ -1,15 +1,20 @@
 """Definition, references, document highlight and rename: `engine.queries` -> LSP.
 
 Each function takes the analysis of the document under the cursor plus a
-resolver for other files' position maps, and returns protocol values.
+resolver for other files' position maps (or, for node libraries, the analyses
+of the workspace's workflow files), and returns protocol values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lsprotocol import types
 
-from engine import queries
-from engine.model import SourceSpan, Workflow
+from engine import library_refs, queries
+from engine.library_refs import LibraryNodeId
+from engine.loader import ParsedYaml
+from engine.model import FileKind, SourceSpan, Workflow
 from victor_lsp.convert import PositionsFor, path_to_uri, span_range
 from victor_lsp.documents import Analysis
 
@@ -158,3 +163,89 @@ def rename(
         for span in found[2].spans
     ]
     return types.WorkspaceEdit(changes={analysis.uri: edits})
+
+
+# --- node libraries: a library node id and the `$ref` sites that use it ------------
+
+
+def library_node_at(analysis: Analysis, position: types.Position) -> LibraryNodeId | None:
+    """The node id under the cursor when the document is a node library."""
+    parsed = analysis.result.syntax
+    if analysis.result.kind is not FileKind.NODE_LIBRARY or not isinstance(parsed, ParsedYaml):
+        return None
+    line, column = analysis.positions.column(position)
+    return library_refs.library_node_id_at(parsed, line, column)
+
+
+def _ref_locations(
+    analysis: Analysis, node_id: str, referencing: Iterable[Analysis]
+) -> list[types.Location]:
+    locations = []
+    for other in referencing:
+        for site in library_refs.ref_sites(other.result, analysis.path, node_id):
+            span = site.id_span or site.site
+            locations.append(types.Location(uri=other.uri, range=other.positions.range(span)))
+    return locations
+
+
+def library_definition(
+    analysis: Analysis, position: types.Position, referencing: Iterable[Analysis]
+) -> list[types.Location] | None:
+    """On a library node id: the `$ref` sites using it (the id itself when there are none)."""
+    found = library_node_at(analysis, position)
+    if found is None:
+        return None
+    sites = _ref_locations(analysis, found.node_id, referencing)
+    return sites or [types.Location(uri=analysis.uri, range=analysis.positions.range(found.span))]
+
+
+def library_references(
+    analysis: Analysis,
+    position: types.Position,
+    include_declaration: bool,
+    referencing: Iterable[Analysis],
+) -> list[types.Location] | None:
+    found = library_node_at(analysis, position)
+    if found is None:
+        return None
+    declaration = types.Location(uri=analysis.uri, range=analysis.positions.range(found.span))
+    sites = _ref_locations(analysis, found.node_id, referencing)
+    return [declaration, *sites] if include_declaration else sites
+
+
+def prepare_library_rename(
+    analysis: Analysis, position: types.Position
+) -> types.PrepareRenamePlaceholder | None:
+    found = library_node_at(analysis, position)
+    if found is None:
+        return None
+    return types.PrepareRenamePlaceholder(
+        range=analysis.positions.range(found.span), placeholder=found.node_id
+    )
+
+
+def library_rename(
+    analysis: Analysis,
+    position: types.Position,
+    new_name: str,
+    referencing: Iterable[Analysis],
+) -> types.WorkspaceEdit | None:
+    """Rename a library node id there and in every `$ref` (and inherited edge) using it;
+    raises ValueError (shown to the user) when refused."""
+    found = library_node_at(analysis, position)
+    parsed = analysis.result.syntax
+    if found is None or not isinstance(parsed, ParsedYaml):
+        return None
+    others = {other.path: other for other in referencing if other.path != analysis.path}
+    plan = library_refs.plan_library_rename(
+        parsed, analysis.path, found.node_id, new_name, (o.result for o in others.values())
+    )
+    if plan.error:
+        raise ValueError(plan.error)
+    changes: dict[str, list[types.TextEdit]] = {}
+    for edit in plan.edits:
+        owner = analysis if edit.source == analysis.path else others[edit.source]
+        changes.setdefault(owner.uri, []).append(
+            types.TextEdit(range=owner.positions.range(edit.span), new_text=edit.new_text)
+        )
+    return types.WorkspaceEdit(changes=changes)

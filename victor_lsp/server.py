@@ -24,6 +24,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from engine.config import RegistryNames
+from engine.model import FileKind
 from victor_lsp import assist, convert, navigation
 from victor_lsp.documents import (
     Analysis,
@@ -279,6 +280,12 @@ class VictorLanguageServer(LanguageServer):
                 found[uri] = analysis
         return list(found.values())
 
+    async def workflow_analyses(self) -> list[Analysis]:
+        """Current analyses of every workflow file: open documents, then files on disk."""
+        for uri in list(self.workspace.text_documents):
+            await self.analysis(uri)
+        return [a for a in self.workspace_analyses() if a.result.kind is FileKind.WORKFLOWS]
+
     def _disk_analysis(self, path: str, uri: str) -> Analysis | None:
         try:
             mtime = os.stat(path).st_mtime
@@ -522,9 +529,13 @@ def _register(ls: VictorLanguageServer) -> None:
         ls: VictorLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
         analysis = await ls.served(params.text_document.uri)
-        return (
-            navigation.definition(analysis, params.position, ls.positions_for) if analysis else None
-        )
+        if analysis is None:
+            return None
+        if navigation.library_node_at(analysis, params.position) is not None:
+            return navigation.library_definition(
+                analysis, params.position, await ls.workflow_analyses()
+            )
+        return navigation.definition(analysis, params.position, ls.positions_for)
 
     @ls.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def references(
@@ -533,7 +544,12 @@ def _register(ls: VictorLanguageServer) -> None:
         analysis = await ls.served(params.text_document.uri)
         if analysis is None:
             return None
-        return navigation.references(analysis, params.position, params.context.include_declaration)
+        include = params.context.include_declaration
+        if navigation.library_node_at(analysis, params.position) is not None:
+            return navigation.library_references(
+                analysis, params.position, include, await ls.workflow_analyses()
+            )
+        return navigation.references(analysis, params.position, include)
 
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
     async def document_highlight(
@@ -550,7 +566,9 @@ def _register(ls: VictorLanguageServer) -> None:
         if analysis is None:
             return None
         try:
-            return navigation.prepare_rename(analysis, params.position)
+            return navigation.prepare_library_rename(
+                analysis, params.position
+            ) or navigation.prepare_rename(analysis, params.position)
         except ValueError as exc:
             raise RequestFailed(str(exc)) from None
 
@@ -562,6 +580,10 @@ def _register(ls: VictorLanguageServer) -> None:
         if analysis is None:
             return None
         try:
+            if navigation.library_node_at(analysis, params.position) is not None:
+                return navigation.library_rename(
+                    analysis, params.position, params.new_name, await ls.workflow_analyses()
+                )
             return navigation.rename(analysis, params.position, params.new_name)
         except ValueError as exc:
             raise RequestFailed(str(exc)) from None

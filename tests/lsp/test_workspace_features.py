@@ -12,6 +12,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 import engine
+import engine.model
 from engine.config import CompileConfig
 from engine.model import CompileResult, FileKind
 from tests.lsp.conftest import NEOVIM, TIMEOUT, change_doc, initialize, open_doc
@@ -403,3 +404,196 @@ async def test_no_extract_for_a_node_already_from_a_library(
         for a in actions or []
         if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.RefactorExtract
     ]
+
+
+# --- renaming a node-library node across files -----------------------------------
+
+GATES = """\
+nodes:
+  - id: approval_gate  # @gate
+    type: hitl
+    prompt: "Approve?"
+  - id: notify  # @notify
+    type: agent
+    goal: "Tell the team"
+"""
+
+RELEASE = """\
+workflows:
+  release:
+    nodes:
+      - id: build
+        type: agent
+        goal: "Build"
+        next: [approval_gate]  # @edge
+      - $ref: "./lib/gates.yaml#approval_gate"  # @ref_open
+        next: [ship]
+      - id: ship
+        type: agent
+        goal: "Ship it"
+"""
+
+HOTFIX = """\
+workflows:
+  hotfix:
+    nodes:
+      - $ref: ./lib/gates.yaml#approval_gate  # @ref_disk
+        id: hotfix_gate
+        next: [announce]
+      - $ref: "./lib/gates.yaml#notify"
+        id: announce
+"""
+
+UNRELATED = """\
+workflows:
+  local:
+    nodes:
+      - id: approval_gate
+        type: agent
+        goal: "A node of its own, not from the library"
+"""
+
+
+def _library_workspace(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    library = tmp_path / "lib" / "gates.yaml"
+    library.parent.mkdir()
+    library.write_text(GATES, encoding="utf-8")
+    release, hotfix, unrelated = (
+        tmp_path / "release.yaml",
+        tmp_path / "hotfix.yaml",
+        tmp_path / "unrelated.yaml",
+    )
+    # The open document's unsaved text is what counts, not the file on disk.
+    release.write_text(RELEASE.replace("Ship it", "(old text on disk)"), encoding="utf-8")
+    hotfix.write_text(HOTFIX, encoding="utf-8")  # only on disk
+    unrelated.write_text(UNRELATED, encoding="utf-8")
+    return library, release, hotfix, unrelated
+
+
+async def _open_library_workspace(
+    client: LanguageClient, tmp_path: Path
+) -> tuple[Path, Path, Path, Path]:
+    library, release, hotfix, unrelated = _library_workspace(tmp_path)
+    await open_doc(client, library)
+    diagnostics = await open_doc(client, release, RELEASE)
+    assert not [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error]
+    return library, release, hotfix, unrelated
+
+
+async def test_rename_library_node_rewrites_every_ref(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    library, release, hotfix, unrelated = await _open_library_workspace(client, tmp_path)
+    where = at(GATES, "gate", "approval_gate")
+    prepared = await client.text_document_prepare_rename_async(
+        types.PrepareRenameParams(text_document=doc(library), position=where)
+    )
+    assert isinstance(prepared, types.PrepareRenamePlaceholder)
+    assert prepared.placeholder == "approval_gate"
+    assert prepared.range.start == where
+    assert prepared.range.end.character == where.character + len("approval_gate")
+
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(library), position=where, new_name="sign_off")
+    )
+    assert edit is not None and edit.changes is not None
+    assert set(edit.changes) == {library.as_uri(), release.as_uri(), hotfix.as_uri()}
+    renamed = {
+        library: apply_edits(GATES, list(edit.changes[library.as_uri()])),
+        release: apply_edits(RELEASE, list(edit.changes[release.as_uri()])),
+        hotfix: apply_edits(HOTFIX, list(edit.changes[hotfix.as_uri()])),
+    }
+    assert renamed[library] == GATES.replace("id: approval_gate", "id: sign_off")
+    # The $ref and the edge naming the id the node inherits from the library.
+    assert renamed[release] == RELEASE.replace("approval_gate", "sign_off")
+    assert renamed[release].count("sign_off") == 2
+    # A local `id:` override keeps the workflow's own name: only the $ref changes.
+    assert renamed[hotfix] == HOTFIX.replace("#approval_gate", "#sign_off")
+
+    for path, text in renamed.items():
+        path.write_text(text, encoding="utf-8")
+    for path in (release, hotfix, unrelated):
+        result = compile_file(path)
+        assert errors_of(result) == [], path.name
+    release_flow = compile_file(release).workflows[0]
+    assert [n.id for n in release_flow.nodes] == ["build", "sign_off", "ship"]
+    gate = release_flow.node("sign_off")
+    assert gate.origin is not None and gate.origin.name == "sign_off"
+    assert gate.type is engine.model.NodeType.HITL
+    hotfix_gate = compile_file(hotfix).workflows[0].node("hotfix_gate")
+    assert hotfix_gate.origin is not None and hotfix_gate.origin.name == "sign_off"
+    assert unrelated.read_text(encoding="utf-8") == UNRELATED
+
+
+@pytest.mark.parametrize(
+    ("new_name", "message"),
+    [
+        ("notify", "already has a node 'notify'"),
+        ("build", "already has a node 'build'"),  # clashes inside a referencing workflow
+        ("__end__", "reserved"),
+        ("not an id", "not a valid node id"),
+    ],
+)
+async def test_rename_library_node_refused(
+    client: LanguageClient, tmp_path: Path, new_name: str, message: str
+) -> None:
+    library, *_ = await _open_library_workspace(client, tmp_path)
+    with pytest.raises(Exception, match=message):
+        await client.text_document_rename_async(
+            types.RenameParams(
+                text_document=doc(library),
+                position=at(GATES, "gate", "approval_gate"),
+                new_name=new_name,
+            )
+        )
+
+
+async def test_library_node_references_and_definition_list_ref_sites(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    library, release, hotfix, _ = await _open_library_workspace(client, tmp_path)
+    where = at(GATES, "gate", "approval_gate")
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(library),
+            position=where,
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert found is not None
+    places = sorted((loc.uri, loc.range.start.line, loc.range.start.character) for loc in found)
+    expected = [
+        (library.as_uri(), where.line, where.character),
+        (release.as_uri(), *_pos(at(RELEASE, "ref_open", "approval_gate"))),
+        (hotfix.as_uri(), *_pos(at(HOTFIX, "ref_disk", "approval_gate"))),
+    ]
+    assert places == sorted(expected)
+    without = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(library),
+            position=where,
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert without is not None and library.as_uri() not in {loc.uri for loc in without}
+    assert len(without) == 2
+
+    definition = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(library), position=where)
+    )
+    assert isinstance(definition, list)
+    assert sorted(loc.uri for loc in definition) == sorted([release.as_uri(), hotfix.as_uri()])
+
+    # `notify` is used by hotfix only.
+    notify = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(library),
+            position=at(GATES, "notify", "notify"),
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert notify is not None and [loc.uri for loc in notify] == [hotfix.as_uri()]
+
+
+def _pos(position: types.Position) -> tuple[int, int]:
+    return position.line, position.character
