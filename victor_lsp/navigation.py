@@ -8,6 +8,7 @@ of the workspace's workflow files), and returns protocol values.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from lsprotocol import types
 
@@ -249,3 +250,31 @@ def library_rename(
             types.TextEdit(range=owner.positions.range(edit.span), new_text=edit.new_text)
         )
     return types.WorkspaceEdit(changes=changes)
+
+
+@dataclass(frozen=True)
+class RefTarget:
+    """The cursor is on the `#node_id` part of a `$ref` in a workflow file."""
+
+    library: str
+    node_id: str
+    range: types.Range
+
+
+def ref_target_at(analysis: Analysis, position: types.Position) -> RefTarget | None:
+    site = _site(analysis, position)
+    if not isinstance(site, queries.OriginSite) or site.origin.kind != library_refs.REF_KIND:
+        return None
+    line, column = analysis.positions.column(position)
+    origin = site.origin
+    for ref in library_refs.ref_sites(analysis.result, origin.source, origin.name):
+        if ref.node is site.node and ref.id_span is not None and ref.id_span.contains(line, column):
+            return RefTarget(origin.source, origin.name, analysis.positions.range(ref.id_span))
+    return None
+
+
+def library_position(library: Analysis, node_id: str) -> types.Position | None:
+    """Where node `node_id`'s id is written in a library document."""
+    parsed = library.result.syntax
+    span = library_refs.library_node_id_span(parsed, node_id) if parsed else None
+    return None if span is None else library.positions.position(span.line, span.column)

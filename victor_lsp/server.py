@@ -286,6 +286,13 @@ class VictorLanguageServer(LanguageServer):
             await self.analysis(uri)
         return [a for a in self.workspace_analyses() if a.result.kind is FileKind.WORKFLOWS]
 
+    async def file_analysis(self, path: str) -> Analysis | None:
+        """The analysis of a file: its open document's current text, else the disk."""
+        uri = convert.path_to_uri(path)
+        if uri in self.workspace.text_documents:
+            return await self.analysis(uri)
+        return self._disk_analysis(path, uri)
+
     def _disk_analysis(self, path: str, uri: str) -> Analysis | None:
         try:
             mtime = os.stat(path).st_mtime
@@ -565,6 +572,9 @@ def _register(ls: VictorLanguageServer) -> None:
         analysis = await ls.served(params.text_document.uri)
         if analysis is None:
             return None
+        target = navigation.ref_target_at(analysis, params.position)
+        if target is not None:  # the `#node` of a `$ref`: renames the library node
+            return types.PrepareRenamePlaceholder(range=target.range, placeholder=target.node_id)
         try:
             return navigation.prepare_library_rename(
                 analysis, params.position
@@ -579,12 +589,20 @@ def _register(ls: VictorLanguageServer) -> None:
         analysis = await ls.served(params.text_document.uri)
         if analysis is None:
             return None
+        position = params.position
+        target = navigation.ref_target_at(analysis, position)
+        if target is not None:  # the `#node` of a `$ref`: rename it in its library
+            library = await ls.file_analysis(target.library)
+            where = navigation.library_position(library, target.node_id) if library else None
+            if library is None or where is None:
+                raise RequestFailed(f"cannot read node {target.node_id!r} in {target.library}")
+            analysis, position = library, where
         try:
-            if navigation.library_node_at(analysis, params.position) is not None:
+            if navigation.library_node_at(analysis, position) is not None:
                 return navigation.library_rename(
-                    analysis, params.position, params.new_name, await ls.workflow_analyses()
+                    analysis, position, params.new_name, await ls.workflow_analyses()
                 )
-            return navigation.rename(analysis, params.position, params.new_name)
+            return navigation.rename(analysis, position, params.new_name)
         except ValueError as exc:
             raise RequestFailed(str(exc)) from None
 

@@ -597,3 +597,35 @@ async def test_library_node_references_and_definition_list_ref_sites(
 
 def _pos(position: types.Position) -> tuple[int, int]:
     return position.line, position.character
+
+
+async def test_rename_from_a_ref_renames_the_library_node(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    library, release, hotfix, _ = _library_workspace(tmp_path)
+    await open_doc(client, release, RELEASE)  # the library stays closed: read from disk
+    where = at(RELEASE, "ref_open", "approval_gate")
+    prepared = await client.text_document_prepare_rename_async(
+        types.PrepareRenameParams(text_document=doc(release), position=where)
+    )
+    assert isinstance(prepared, types.PrepareRenamePlaceholder)
+    assert (prepared.placeholder, prepared.range.start) == ("approval_gate", where)
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(release), position=where, new_name="sign_off")
+    )
+    assert edit is not None and edit.changes is not None
+    assert set(edit.changes) == {library.as_uri(), release.as_uri(), hotfix.as_uri()}
+    assert apply_edits(GATES, list(edit.changes[library.as_uri()])) == GATES.replace(
+        "id: approval_gate", "id: sign_off"
+    )
+    assert apply_edits(RELEASE, list(edit.changes[release.as_uri()])) == RELEASE.replace(
+        "approval_gate", "sign_off"
+    )
+    # On the path part of the $ref there is nothing to rename.
+    on_path = at(RELEASE, "ref_open", "lib/gates")
+    assert (
+        await client.text_document_prepare_rename_async(
+            types.PrepareRenameParams(text_document=doc(release), position=on_path)
+        )
+        is None
+    )
