@@ -7,11 +7,12 @@ server state, no domain decisions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from lsprotocol import types
 from pygls import uris
 
-from engine.model import Fix, Problem, Severity, SourceSpan
+from engine.model import FileKind, Fix, Problem, Severity, SourceSpan
 from engine.yaml_tree import YMap, YNode, YScalar, YSeq, path_at
 from victor_lsp.documents import Analysis
 from victor_lsp.positions import PositionMap
@@ -177,6 +178,9 @@ def workspace_symbols(analyses: Iterable[Analysis], query: str) -> list[types.Wo
     wanted = query.lower()
     found = []
     for analysis in analyses:
+        if analysis.result.kind in (FileKind.NODE_LIBRARY, FileKind.STAGE_LIBRARY):
+            found.extend(_library_workspace_symbols(analysis, wanted))
+            continue
         for workflow in analysis.result.workflows:
             if workflow.source != analysis.path:
                 continue
@@ -198,6 +202,23 @@ def workspace_symbols(analyses: Iterable[Analysis], query: str) -> list[types.Wo
                         )
                     )
     return found
+
+
+def _library_workspace_symbols(analysis: Analysis, wanted: str) -> list[types.WorkspaceSymbol]:
+    """Library nodes and templates, named by the file that holds them."""
+    if analysis.root is None:
+        return []
+    container = Path(analysis.path).name
+    return [
+        types.WorkspaceSymbol(
+            name=symbol.name,
+            kind=symbol.kind,
+            location=types.Location(uri=analysis.uri, range=symbol.selection_range),
+            container_name=container,
+        )
+        for symbol in _library_symbols(analysis.root, analysis.positions)
+        if wanted in symbol.name.lower()
+    ]
 
 
 def _workspace_symbol(

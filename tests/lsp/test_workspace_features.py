@@ -156,6 +156,22 @@ async def test_workspace_symbols_follow_unsaved_edits(
     assert sorted(s.name for s in found) == ["fetch_docs", "split_docs"]
 
 
+async def test_workspace_symbols_include_library_nodes(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    library = tmp_path / "lib" / "gates.yaml"
+    library.parent.mkdir()
+    library.write_text(GATES, encoding="utf-8")  # on disk only
+    (tmp_path / "release.yaml").write_text(RELEASE, encoding="utf-8")
+    found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="gate"))
+    assert found is not None
+    in_library = [s for s in found if s.location.uri == library.as_uri()]
+    assert [(s.name, s.kind, s.container_name) for s in in_library] == [
+        ("approval_gate", types.SymbolKind.Function, "gates.yaml")
+    ]
+    assert in_library[0].location.range.start == at(GATES, "gate", "approval_gate")
+
+
 # --- workspace/diagnostic (pull clients) -------------------------------------------
 
 
