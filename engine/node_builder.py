@@ -8,6 +8,8 @@ Knows nothing of validation messages or execution.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,7 +34,7 @@ from engine.model import (
 )
 from engine.node_drafts import NodeDraft
 from engine.scalar_positions import locate_offsets, text_offset
-from engine.template_refs import find_refs, root_key
+from engine.template_refs import root_key, template_refs
 from engine.yaml_tree import YMap, YNode, YScalar, YSeq
 
 NODE_TYPES = frozenset(t.value for t in NodeType)
@@ -152,7 +154,7 @@ class StateReadCollector:
 
     def _walk(self, key: str, node: YNode | None, value: Any, braces: bool) -> None:
         if isinstance(value, str):
-            refs = find_refs(value, braces=braces)
+            refs = template_refs(value, braces)
             if not refs:
                 return
             if isinstance(node, YScalar) and node.value == value:
@@ -195,24 +197,41 @@ class StateReadCollector:
         text = self.draft.fields.get(key)
         if not isinstance(text, str) or self.expression_refs is None:
             return
-        node = self.draft.local(key)
-        refs = self.expression_refs(text)
+        refs = _expression_offsets(self.expression_refs, text)
         if not refs:
             return
+        node = self.draft.local(key)
         if isinstance(node, YScalar) and node.value == text:
-            offsets = [text_offset(text, r[2], r[3]) for r in refs]
-            offsets += [text_offset(text, r[4], r[5]) for r in refs]
+            offsets = [start for _path, start, _end in refs]
+            offsets += [end for _path, _start, end in refs]
             spots = locate_offsets(node, self.lines, offsets)
             half = len(refs)
-            for i, ref in enumerate(refs):
+            for i, (path, _start, _end) in enumerate(refs):
                 (sl, sc), (el, ec) = spots[i], spots[half + i]
-                self._add(ref[1], StateRefKind.EXPRESSION, key, SourceSpan(sl, sc, el, ec))
+                self._add(path, StateRefKind.EXPRESSION, key, SourceSpan(sl, sc, el, ec))
         else:
-            for ref in refs:
-                self._add(ref[1], StateRefKind.EXPRESSION, key, self.draft.value_span(key))
+            for path, _start, _end in refs:
+                self._add(path, StateRefKind.EXPRESSION, key, self.draft.value_span(key))
 
     def _add(self, path: str, kind: StateRefKind, key: str, span: SourceSpan) -> None:
         self.reads.append(StateRef(root_key(path), path, kind, key, span))
+
+
+ExpressionRefs = Callable[[str], list[tuple[str, str, int, int, int, int]]]
+
+
+@functools.lru_cache(maxsize=16384)
+def _expression_offsets(
+    expression_refs: ExpressionRefs, text: str
+) -> tuple[tuple[str, int, int], ...]:
+    """(path, start offset, end offset) of each state read in an expression.
+
+    Cached on the text: parsing the expression and turning its (line, column)
+    pairs into offsets is pure, and a recompile sees mostly unchanged conditions."""
+    return tuple(
+        (ref[1], text_offset(text, ref[2], ref[3]), text_offset(text, ref[4], ref[5]))
+        for ref in expression_refs(text)
+    )
 
 
 def _team_members(draft: NodeDraft) -> tuple[TeamMember, ...]:
@@ -379,4 +398,29 @@ def build_node(
         )
     if auto_chained and auto_target is not None:
         refs.append(NodeRef(auto_target, EdgeKind.AUTO, None))
-    return cls(**common, **specific, refs=tuple(refs), state_reads=tuple(collector.reads))
+    common.update(specific)
+    common["refs"] = tuple(refs)
+    common["state_reads"] = tuple(collector.reads)
+    return _construct(cls, common)
+
+
+_new_object = object.__new__
+_FIELD_COUNTS: dict[type, int] = {}
+
+
+def _construct(cls: type[Node], values: dict[str, Any]) -> Node:
+    """`cls(**values)` without the frozen dataclass `__init__`.
+
+    That `__init__` sets ~27 fields one `object.__setattr__` at a time (about
+    3 µs a node); filling `__dict__` at once gives the same object. Done only
+    when the keys are exactly the class's fields (checked in full once per
+    class, then by count: build_node passes literal keys) and the class has no
+    `__post_init__`; anything else goes through the real constructor."""
+    if _FIELD_COUNTS.get(cls) != len(values):
+        names = {f.name for f in dataclasses.fields(cls)}
+        if names != values.keys() or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+            return cls(**values)
+        _FIELD_COUNTS[cls] = len(values)
+    node = _new_object(cls)
+    node.__dict__.update(values)
+    return node

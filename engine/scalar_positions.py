@@ -71,15 +71,22 @@ def _direct_positions(
         return [(line, column + offset) for offset in offsets]
     if scalar.style != "|":
         return None
-    starts = [0]
-    for index, char in enumerate(value):
-        if char == "\n":
-            starts.append(index + 1)
+    starts = _line_starts(value)
     positions = []
     for offset in offsets:
         row = bisect.bisect_right(starts, offset) - 1
         positions.append((line + row, column + offset - starts[row]))
     return positions
+
+
+def _line_starts(value: str) -> list[int]:
+    """Offsets where each line of `value` begins (str.find: no per-character loop)."""
+    starts = [0]
+    newline = value.find("\n")
+    while newline != -1:
+        starts.append(newline + 1)
+        newline = value.find("\n", newline + 1)
+    return starts
 
 
 def _content_start(scalar: YScalar, lines: Sequence[str]) -> tuple[int, int]:
