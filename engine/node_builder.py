@@ -33,11 +33,13 @@ from engine.model import (
     TransformNode,
 )
 from engine.node_drafts import NodeDraft
-from engine.scalar_positions import locate_offsets, text_offset
+from engine.scalar_positions import locate_spans, text_offset
 from engine.template_refs import root_key, template_refs
 from engine.yaml_tree import YMap, YNode, YScalar, YSeq
 
 NODE_TYPES = frozenset(t.value for t in NodeType)
+# A dict lookup instead of `NodeType(name)`: the enum call costs more, once per node.
+_NODE_TYPE_BY_NAME = {t.value: t for t in NodeType}
 
 
 def node_type_of(fields: Mapping[str, Any]) -> str:
@@ -154,19 +156,9 @@ class StateReadCollector:
 
     def _walk(self, key: str, node: YNode | None, value: Any, braces: bool) -> None:
         if isinstance(value, str):
-            refs = template_refs(value, braces)
-            if not refs:
-                return
-            if isinstance(node, YScalar) and node.value == value:
-                offsets = [r.start for r in refs] + [r.end for r in refs]
-                spots = locate_offsets(node, self.lines, offsets)
-                half = len(refs)
-                for i, ref in enumerate(refs):
-                    (sl, sc), (el, ec) = spots[i], spots[half + i]
-                    self._add(ref.path, ref.kind, key, SourceSpan(sl, sc, el, ec))
-            else:
-                for ref in refs:
-                    self._add(ref.path, ref.kind, key, self.draft.value_span(key))
+            reads, pairs = _template_reads(value, braces)
+            if reads:
+                self._add_all(key, node, value, reads, pairs)
         elif isinstance(value, dict):
             for sub_key, sub_value in value.items():
                 sub_node = node.get(sub_key) if isinstance(node, YMap) else None
@@ -197,40 +189,56 @@ class StateReadCollector:
         text = self.draft.fields.get(key)
         if not isinstance(text, str) or self.expression_refs is None:
             return
-        refs = _expression_offsets(self.expression_refs, text)
-        if not refs:
-            return
-        node = self.draft.local(key)
+        reads, pairs = _expression_reads(self.expression_refs, text)
+        if reads:
+            self._add_all(key, self.draft.local(key), text, reads, pairs)
+
+    def _add_all(
+        self,
+        key: str,
+        node: YNode | None,
+        text: str,
+        reads: tuple[Read, ...],
+        pairs: tuple[tuple[int, int], ...],
+    ) -> None:
+        """Reads found in `text`, the value of `node` (a written scalar, or an inherited
+        value reported at the key's value span)."""
         if isinstance(node, YScalar) and node.value == text:
-            offsets = [start for _path, start, _end in refs]
-            offsets += [end for _path, _start, end in refs]
-            spots = locate_offsets(node, self.lines, offsets)
-            half = len(refs)
-            for i, (path, _start, _end) in enumerate(refs):
-                (sl, sc), (el, ec) = spots[i], spots[half + i]
-                self._add(path, StateRefKind.EXPRESSION, key, SourceSpan(sl, sc, el, ec))
+            spans = locate_spans(node, self.lines, pairs)
         else:
-            for path, _start, _end in refs:
-                self._add(path, StateRefKind.EXPRESSION, key, self.draft.value_span(key))
+            spans = [self.draft.value_span(key)] * len(reads)
+        append = self.reads.append
+        for (root, path, kind), span in zip(reads, spans, strict=True):
+            append(StateRef(root, path, kind, key, span))
 
     def _add(self, path: str, kind: StateRefKind, key: str, span: SourceSpan) -> None:
         self.reads.append(StateRef(root_key(path), path, kind, key, span))
 
 
 ExpressionRefs = Callable[[str], list[tuple[str, str, int, int, int, int]]]
+Read = tuple[str, str, StateRefKind]
+"""(root key, path, kind) of one state read found in a text."""
+Reads = tuple[tuple[Read, ...], tuple[tuple[int, int], ...]]
+"""The reads of a text and the (start, end) offsets of each in it."""
+
+
+# The two caches below are keyed on text alone: finding references and turning
+# positions into offsets are pure, and a recompile meets mostly unchanged texts.
+@functools.lru_cache(maxsize=16384)
+def _template_reads(text: str, braces: bool) -> Reads:
+    refs = template_refs(text, braces)
+    return (
+        tuple((root_key(r.path), r.path, r.kind) for r in refs),
+        tuple((r.start, r.end) for r in refs),
+    )
 
 
 @functools.lru_cache(maxsize=16384)
-def _expression_offsets(
-    expression_refs: ExpressionRefs, text: str
-) -> tuple[tuple[str, int, int], ...]:
-    """(path, start offset, end offset) of each state read in an expression.
-
-    Cached on the text: parsing the expression and turning its (line, column)
-    pairs into offsets is pure, and a recompile sees mostly unchanged conditions."""
-    return tuple(
-        (ref[1], text_offset(text, ref[2], ref[3]), text_offset(text, ref[4], ref[5]))
-        for ref in expression_refs(text)
+def _expression_reads(expression_refs: ExpressionRefs, text: str) -> Reads:
+    refs = expression_refs(text)
+    return (
+        tuple((root_key(r[1]), r[1], StateRefKind.EXPRESSION) for r in refs),
+        tuple((text_offset(text, r[2], r[3]), text_offset(text, r[4], r[5])) for r in refs),
     )
 
 
@@ -274,8 +282,7 @@ def build_node(
 ) -> Node:
     """A typed node from a draft whose id and successors are already decided."""
     fields = draft.fields
-    type_name = node_type_of(fields)
-    node_type = NodeType(type_name) if type_name in NODE_TYPES else NodeType.AGENT
+    node_type = _NODE_TYPE_BY_NAME.get(node_type_of(fields), NodeType.AGENT)
     refs: list[NodeRef] = _edge_refs(draft, "next", EdgeKind.NEXT)
     collector = StateReadCollector(draft, lines, expression_refs)
     timeout = _float(fields.get("timeout", fields.get("timeout_seconds")))
