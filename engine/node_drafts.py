@@ -69,8 +69,14 @@ def build_draft(index: int, entry: YMap, ctx: DraftContext, problems: list[Probl
     value_nodes: dict[str, YNode] = {}
     # One pass over the entries (this runs for every node of every compile).
     for key_node, value in entry.entries:
-        key = str(key_node.value)
-        local_fields[key] = plain_value(value, environ)
+        key = raw if type(raw := key_node.value) is str else str(raw)
+        if type(value) is YScalar:  # most values: skip the call into plain_value
+            plain = value.value
+            if isinstance(plain, str) and "$" in plain:
+                plain = substitute_text(plain, environ)
+            local_fields[key] = plain
+        else:
+            local_fields[key] = plain_value(value, environ)
         key_spans[key] = key_node.span
         value_spans[key] = value.span
         value_nodes[key] = value
