@@ -41,6 +41,7 @@ _LOOKS_LIKE_WORKFLOW = re.compile(
 )
 
 WorkflowBody = tuple[YScalar, YMap]
+_CONDITION = NodeType.CONDITION.value
 
 
 def compile(text: str, *, source: str, config: CompileConfig | None = None) -> CompileResult:
@@ -332,7 +333,7 @@ class _WorkflowBuilder:
         last = len(drafts) - 1
         for i, draft in enumerate(drafts):
             written = next_targets(draft.fields.get("next"))
-            is_condition = node_type_of(draft.fields) == NodeType.CONDITION.value
+            is_condition = node_type_of(draft.fields) == _CONDITION
             auto = not written and not is_condition and i < last
             effective = (ids[i + 1],) if auto else written
             nodes.append(

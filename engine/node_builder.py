@@ -8,6 +8,8 @@ Knows nothing of validation messages or execution.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,11 +33,13 @@ from engine.model import (
     TransformNode,
 )
 from engine.node_drafts import NodeDraft
-from engine.scalar_positions import locate_offsets, text_offset
-from engine.template_refs import find_refs, root_key
+from engine.scalar_positions import locate_spans, text_offset
+from engine.template_refs import root_key, template_refs
 from engine.yaml_tree import YMap, YNode, YScalar, YSeq
 
 NODE_TYPES = frozenset(t.value for t in NodeType)
+# A dict lookup instead of `NodeType(name)`: the enum call costs more, once per node.
+_NODE_TYPE_BY_NAME = {t.value: t for t in NodeType}
 
 
 def node_type_of(fields: Mapping[str, Any]) -> str:
@@ -152,19 +156,9 @@ class StateReadCollector:
 
     def _walk(self, key: str, node: YNode | None, value: Any, braces: bool) -> None:
         if isinstance(value, str):
-            refs = find_refs(value, braces=braces)
-            if not refs:
-                return
-            if isinstance(node, YScalar) and node.value == value:
-                offsets = [r.start for r in refs] + [r.end for r in refs]
-                spots = locate_offsets(node, self.lines, offsets)
-                half = len(refs)
-                for i, ref in enumerate(refs):
-                    (sl, sc), (el, ec) = spots[i], spots[half + i]
-                    self._add(ref.path, ref.kind, key, SourceSpan(sl, sc, el, ec))
-            else:
-                for ref in refs:
-                    self._add(ref.path, ref.kind, key, self.draft.value_span(key))
+            reads, pairs = _template_reads(value, braces)
+            if reads:
+                self._add_all(key, node, value, reads, pairs)
         elif isinstance(value, dict):
             for sub_key, sub_value in value.items():
                 sub_node = node.get(sub_key) if isinstance(node, YMap) else None
@@ -195,24 +189,57 @@ class StateReadCollector:
         text = self.draft.fields.get(key)
         if not isinstance(text, str) or self.expression_refs is None:
             return
-        node = self.draft.local(key)
-        refs = self.expression_refs(text)
-        if not refs:
-            return
+        reads, pairs = _expression_reads(self.expression_refs, text)
+        if reads:
+            self._add_all(key, self.draft.local(key), text, reads, pairs)
+
+    def _add_all(
+        self,
+        key: str,
+        node: YNode | None,
+        text: str,
+        reads: tuple[Read, ...],
+        pairs: tuple[tuple[int, int], ...],
+    ) -> None:
+        """Reads found in `text`, the value of `node` (a written scalar, or an inherited
+        value reported at the key's value span)."""
         if isinstance(node, YScalar) and node.value == text:
-            offsets = [text_offset(text, r[2], r[3]) for r in refs]
-            offsets += [text_offset(text, r[4], r[5]) for r in refs]
-            spots = locate_offsets(node, self.lines, offsets)
-            half = len(refs)
-            for i, ref in enumerate(refs):
-                (sl, sc), (el, ec) = spots[i], spots[half + i]
-                self._add(ref[1], StateRefKind.EXPRESSION, key, SourceSpan(sl, sc, el, ec))
+            spans = locate_spans(node, self.lines, pairs)
         else:
-            for ref in refs:
-                self._add(ref[1], StateRefKind.EXPRESSION, key, self.draft.value_span(key))
+            spans = [self.draft.value_span(key)] * len(reads)
+        append = self.reads.append
+        for (root, path, kind), span in zip(reads, spans, strict=True):
+            append(StateRef(root, path, kind, key, span))
 
     def _add(self, path: str, kind: StateRefKind, key: str, span: SourceSpan) -> None:
         self.reads.append(StateRef(root_key(path), path, kind, key, span))
+
+
+ExpressionRefs = Callable[[str], list[tuple[str, str, int, int, int, int]]]
+Read = tuple[str, str, StateRefKind]
+"""(root key, path, kind) of one state read found in a text."""
+Reads = tuple[tuple[Read, ...], tuple[tuple[int, int], ...]]
+"""The reads of a text and the (start, end) offsets of each in it."""
+
+
+# The two caches below are keyed on text alone: finding references and turning
+# positions into offsets are pure, and a recompile meets mostly unchanged texts.
+@functools.lru_cache(maxsize=16384)
+def _template_reads(text: str, braces: bool) -> Reads:
+    refs = template_refs(text, braces)
+    return (
+        tuple((root_key(r.path), r.path, r.kind) for r in refs),
+        tuple((r.start, r.end) for r in refs),
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def _expression_reads(expression_refs: ExpressionRefs, text: str) -> Reads:
+    refs = expression_refs(text)
+    return (
+        tuple((root_key(r[1]), r[1], StateRefKind.EXPRESSION) for r in refs),
+        tuple((text_offset(text, r[2], r[3]), text_offset(text, r[4], r[5])) for r in refs),
+    )
 
 
 def _team_members(draft: NodeDraft) -> tuple[TeamMember, ...]:
@@ -255,8 +282,7 @@ def build_node(
 ) -> Node:
     """A typed node from a draft whose id and successors are already decided."""
     fields = draft.fields
-    type_name = node_type_of(fields)
-    node_type = NodeType(type_name) if type_name in NODE_TYPES else NodeType.AGENT
+    node_type = _NODE_TYPE_BY_NAME.get(node_type_of(fields), NodeType.AGENT)
     refs: list[NodeRef] = _edge_refs(draft, "next", EdgeKind.NEXT)
     collector = StateReadCollector(draft, lines, expression_refs)
     timeout = _float(fields.get("timeout", fields.get("timeout_seconds")))
@@ -379,4 +405,29 @@ def build_node(
         )
     if auto_chained and auto_target is not None:
         refs.append(NodeRef(auto_target, EdgeKind.AUTO, None))
-    return cls(**common, **specific, refs=tuple(refs), state_reads=tuple(collector.reads))
+    common.update(specific)
+    common["refs"] = tuple(refs)
+    common["state_reads"] = tuple(collector.reads)
+    return _construct(cls, common)
+
+
+_new_object = object.__new__
+_FIELD_COUNTS: dict[type, int] = {}
+
+
+def _construct(cls: type[Node], values: dict[str, Any]) -> Node:
+    """`cls(**values)` without the frozen dataclass `__init__`.
+
+    That `__init__` sets ~27 fields one `object.__setattr__` at a time (about
+    3 µs a node); filling `__dict__` at once gives the same object. Done only
+    when the keys are exactly the class's fields (checked in full once per
+    class, then by count: build_node passes literal keys) and the class has no
+    `__post_init__`; anything else goes through the real constructor."""
+    if _FIELD_COUNTS.get(cls) != len(values):
+        names = {f.name for f in dataclasses.fields(cls)}
+        if names != values.keys() or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+            return cls(**values)
+        _FIELD_COUNTS[cls] = len(values)
+    node = _new_object(cls)
+    node.__dict__.update(values)
+    return node

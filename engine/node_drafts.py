@@ -23,7 +23,7 @@ from engine.libraries import (
 )
 from engine.model import Origin, Problem, RelatedInfo, Severity, SourceSpan
 from engine.suggest import did_you_mean
-from engine.yaml_tree import YMap, YNode, YScalar
+from engine.yaml_tree import YMap, YNode, YScalar, YSeq
 
 REF_KEY = "$ref"
 
@@ -62,13 +62,25 @@ class DraftContext:
 
 def build_draft(index: int, entry: YMap, ctx: DraftContext, problems: list[Problem]) -> NodeDraft:
     """Merge one node entry with its `$ref`/`stage` source."""
-    local_fields = {str(e.key.value): plain_value(e.value, ctx.environ) for e in entry.entries}
-    draft = NodeDraft(index, entry, {})
-    for e in entry.entries:
-        key = str(e.key.value)
-        draft.key_spans[key] = e.key.span
-        draft.value_spans[key] = e.value.span
-        draft.value_nodes[key] = e.value
+    environ = ctx.environ
+    local_fields: dict[str, Any] = {}
+    key_spans: dict[str, SourceSpan] = {}
+    value_spans: dict[str, SourceSpan] = {}
+    value_nodes: dict[str, YNode] = {}
+    # One pass over the entries (this runs for every node of every compile).
+    for key_node, value in entry.entries:
+        key = raw if type(raw := key_node.value) is str else str(raw)
+        if type(value) is YScalar:  # most values: skip the call into plain_value
+            plain = value.value
+            if isinstance(plain, str) and "$" in plain:
+                plain = substitute_text(plain, environ)
+            local_fields[key] = plain
+        else:
+            local_fields[key] = plain_value(value, environ)
+        key_spans[key] = key_node.span
+        value_spans[key] = value.span
+        value_nodes[key] = value
+    draft = NodeDraft(index, entry, {}, key_spans, value_spans, value_nodes)
     ref = local_fields.get(REF_KEY)
     stage = local_fields.get("stage")
     if isinstance(ref, str):
@@ -239,6 +251,23 @@ def _adopt_override_spans(draft: NodeDraft) -> None:
 
 def plain_value(node: YNode, environ: Mapping[str, str]) -> Any:
     """The node as plain data with environment substitution, in one pass."""
+    # Exact type checks first: the tree holds only these three named tuples, and
+    # most values are scalars, so this is the hot path of every compile.
+    if type(node) is YScalar:
+        value = node.value
+        return substitute_text(value, environ) if isinstance(value, str) and "$" in value else value
+    if type(node) is YMap:
+        return {
+            key if type(key := k.value) is str else _hashable_key(key): plain_value(v, environ)
+            for k, v in node.entries
+        }
+    if type(node) is YSeq:
+        return [plain_value(item, environ) for item in node.items]
+    return _plain_value_slow(node, environ)
+
+
+def _plain_value_slow(node: YNode, environ: Mapping[str, str]) -> Any:
+    """The same for subclasses of the tree types (none today), kept for exactness."""
     if isinstance(node, YScalar):
         value = node.value
         return substitute_text(value, environ) if isinstance(value, str) and "$" in value else value

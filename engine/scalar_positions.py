@@ -9,6 +9,7 @@ with the source text character by character. Knows nothing of workflows.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Sequence
 
 from engine.model import SourceSpan
@@ -41,6 +42,26 @@ def locate_offsets(
     return [positions.get(offset, last) for offset in offsets]
 
 
+def locate_spans(
+    scalar: YScalar, lines: Sequence[str], pairs: tuple[tuple[int, int], ...]
+) -> list[SourceSpan]:
+    """The source span of value[start:end] for each (start, end) pair.
+
+    The same positions as `locate_offsets`, built straight into spans: state
+    reads of every goal, prompt and condition come through here."""
+    value = scalar.value if isinstance(scalar.value, str) else str(scalar.value)
+    start = _verbatim_start(scalar, lines, value)
+    if start is None:
+        spots = locate_offsets(scalar, lines, [s for s, _ in pairs] + [e for _, e in pairs])
+        half = len(pairs)
+        return [SourceSpan(*spots[i], *spots[half + i]) for i in range(half)]
+    line, column = start
+    return [
+        SourceSpan(line + row, column + col, line + end_row, column + end_col)
+        for row, col, end_row, end_col in _relative_positions(value, pairs)
+    ]
+
+
 def text_offset(text: str, line: int, column: int) -> int:
     """Offset of a 0-based (line, column) inside a multi-line value, clamped to its end."""
     start = 0
@@ -62,24 +83,61 @@ def _direct_positions(
     scalar: YScalar, lines: Sequence[str], value: str, offsets: Sequence[int]
 ) -> list[tuple[int, int]] | None:
     """Fast path: the value is written verbatim (one-line scalars, literal blocks)."""
+    start = _verbatim_start(scalar, lines, value)
+    if start is None:
+        return None
+    line, column = start
+    if "\n" not in value:
+        return [(line, column + offset) for offset in offsets]
+    starts = _line_starts(value)
+    positions = []
+    for offset in offsets:
+        row = bisect.bisect_right(starts, offset) - 1
+        positions.append((line + row, column + offset - starts[row]))
+    return positions
+
+
+def _verbatim_start(scalar: YScalar, lines: Sequence[str], value: str) -> tuple[int, int] | None:
+    """Where the value starts when the source holds it verbatim, so that offsets
+    map by line starts alone (one-line scalars, literal blocks); else None."""
     line, column = _content_start(scalar, lines)
     if line >= len(lines):
         return None
     if "\n" not in value:
         if scalar.style in ("|", ">") or lines[line][column : column + len(value)] != value:
             return None
-        return [(line, column + offset) for offset in offsets]
+        return line, column
     if scalar.style != "|":
         return None
-    starts = [0]
-    for index, char in enumerate(value):
-        if char == "\n":
-            starts.append(index + 1)
+    return line, column
+
+
+@functools.lru_cache(maxsize=16384)
+def _relative_positions(
+    value: str, pairs: tuple[tuple[int, int], ...]
+) -> tuple[tuple[int, int, int, int], ...]:
+    """(row, column, end row, end column) of each pair inside a verbatim value.
+
+    Pure in its arguments, so cached: a recompile meets the same texts again."""
+    if "\n" not in value:
+        return tuple((0, start, 0, end) for start, end in pairs)
+    starts = _line_starts(value)
     positions = []
-    for offset in offsets:
-        row = bisect.bisect_right(starts, offset) - 1
-        positions.append((line + row, column + offset - starts[row]))
-    return positions
+    for start, end in pairs:
+        row = bisect.bisect_right(starts, start) - 1
+        end_row = bisect.bisect_right(starts, end) - 1
+        positions.append((row, start - starts[row], end_row, end - starts[end_row]))
+    return tuple(positions)
+
+
+def _line_starts(value: str) -> list[int]:
+    """Offsets where each line of `value` begins (str.find: no per-character loop)."""
+    starts = [0]
+    newline = value.find("\n")
+    while newline != -1:
+        starts.append(newline + 1)
+        newline = value.find("\n", newline + 1)
+    return starts
 
 
 def _content_start(scalar: YScalar, lines: Sequence[str]) -> tuple[int, int]:

@@ -7,6 +7,7 @@ nothing of YAML positions, state values or protocols.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,8 +35,10 @@ class TemplateRef:
         return root_key(self.path)
 
 
+@functools.lru_cache(maxsize=16384)
 def root_key(path: str) -> str:
     """The state key a dotted path starts with (`user.name[0]` -> `user`)."""
+    # Cached: every state read of every compile asks, mostly for the same few paths.
     cut = len(path)
     for sep in (".", "["):
         index = path.find(sep)
@@ -48,6 +51,17 @@ def find_refs(text: str, *, braces: bool = False) -> list[TemplateRef]:
     """Every reference in text, in order. `braces` also finds HITL-style `{key}`."""
     if "{" not in text and "$" not in text:
         return []
+    return list(template_refs(text, braces))
+
+
+@functools.lru_cache(maxsize=16384)
+def template_refs(text: str, braces: bool = False) -> tuple[TemplateRef, ...]:
+    """`find_refs` as an immutable tuple, cached on the text.
+
+    Recompiling an edited file sees mostly unchanged goals and prompts, and the
+    refs are frozen, so sharing them between compiles is safe."""
+    if "{" not in text and "$" not in text:
+        return ()
     found: list[TemplateRef] = []
     patterns = [
         (_MUSTACHE, StateRefKind.MUSTACHE),
@@ -62,4 +76,4 @@ def find_refs(text: str, *, braces: bool = False) -> list[TemplateRef]:
                 TemplateRef(match.group(1), kind, match.start(), match.end(), match.start(1))
             )
     found.sort(key=lambda ref: ref.start)
-    return found
+    return tuple(found)
