@@ -228,7 +228,8 @@ def _check(text: str, mode: Mode, functions: Iterable[str] | None) -> list[Expre
         issues.extend(_statements_without_effect(parsed))
     if not parsed.issues:
         try:
-            (_build_expression if mode == "expression" else _build_transform)(text, None)
+            # the cached compile: the run and state-flow analysis reuse this build
+            (compile_expression if mode == "expression" else compile_transform)(text)
         except ExpressionSyntaxError as error:
             issues.append(ExpressionIssue.from_error(error))
         except Exception as error:

@@ -9,6 +9,8 @@ errors or warnings). Nothing here evaluates anything.
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import re
 import textwrap
 import threading
@@ -175,10 +177,35 @@ def parse_python(text: str, mode: str) -> ast.AST:
         return ast.parse(text, mode=mode)
 
 
+# Validation, state flow, references and the run each parse the same text:
+# parses are cached by text. Only short texts, so hostile input cannot fill memory.
+_CACHED_TEXT_LENGTH = 2_000
+
+
 def parse(text: str, mode: Mode) -> Parsed:
-    """Parse `text`; raises ExpressionSyntaxError when it is not valid Python at all."""
+    """Parse `text`; raises ExpressionSyntaxError when it is not valid Python at all.
+
+    The result is shared between callers: treat its tree as read-only.
+    """
     if not isinstance(text, str):
         raise ExpressionSyntaxError(f"expected text, got {type(text).__name__}")
+    if len(text) > _CACHED_TEXT_LENGTH:
+        return _parse(text, mode)
+    outcome = _parse_cached(text, mode)
+    if isinstance(outcome, ExpressionSyntaxError):
+        raise copy.copy(outcome)  # a fresh exception: no traceback shared between raises
+    return outcome
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(text: str, mode: Mode) -> Parsed | ExpressionSyntaxError:
+    try:
+        return _parse(text, mode)
+    except ExpressionSyntaxError as error:
+        return error.with_traceback(None)
+
+
+def _parse(text: str, mode: Mode) -> Parsed:
     if len(text) > MAX_TEXT_LENGTH:
         raise ExpressionSyntaxError(
             f"text is {len(text):,} characters long (limit {MAX_TEXT_LENGTH:,})",
