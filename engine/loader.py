@@ -14,6 +14,8 @@ import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import yaml
@@ -37,6 +39,7 @@ _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 _PLAIN_CACHE: dict[str, Any] = {}
 _NUMERIC_START = re.compile(r"[-+0-9.]")
+_scalar_value = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,6 @@ class _Builder:
         self.source = source
         self.lines = lines
         self.problems: list[Problem] = []
-        self.anchors: dict[str, tuple[YNode, int]] = {}
-        self.expanded = 0
         self.aborted = False
 
     def problem(self, code: str, message: str, span: SourceSpan, **kw: Any) -> None:
@@ -105,48 +106,107 @@ class _Builder:
         line -= 1
         while line > span.line and not self.lines[line].strip():
             line -= 1
-        return SourceSpan(span.line, span.column, line, len(self.lines[line].rstrip("\r\n")))
+        end_column = len(self.lines[line].rstrip("\r\n"))
+        return tuple.__new__(SourceSpan, (span.line, span.column, line, end_column))
 
-    def build(self, events: Any) -> YNode | None:
-        # Each open collection: [is_map, start_event, children, pending key, size].
-        # The scalar branch is the hot loop of large files: it is written inline.
-        stack: list[list[Any]] = []
-        root: YNode | None = None
-        scalar_event = yaml.ScalarEvent
+    def build(self, get_event: Any) -> YNode | None:
+        """Pull events from `get_event` until the stream (or the first document) ends.
+
+        This loop runs once per event of the file (about 100k for a 40k-line file),
+        so it is written flat: one `is` test per event class, spans and nodes built
+        with `tuple.__new__` (the named tuples' own `__new__` is a Python call),
+        and the open collections' children in plain lists. A mapping's children
+        alternate key, value, key, value; they are paired into entries when it
+        closes. A collection's size (for the alias budget) is the difference of a
+        running node count between its start and its end.
+        """
+        # Each open collection: (is_map, start_event, children, node count at its start).
+        stack: list[tuple[bool, Any, list[Any], int]] = []
+        top: list[Any] = []  # the children of the innermost open collection, or the root
+        append = top.append
+        in_map = False  # whether the innermost open collection is a mapping
+        roots = top
+        count = 0  # nodes seen so far, aliases counted as the nodes they copy
+        expanded = 0
+        anchors: dict[str, tuple[YNode, int]] = {}
+        new = tuple.__new__
         plain_cache = _PLAIN_CACHE
-        event: Any
-        for event in events:
-            if event.__class__ is scalar_event:
-                start: Any = event.start_mark
-                end: Any = event.end_mark
-                span = SourceSpan(start.line, start.column, end.line, end.column)
-                style = event.style or None
-                if style is not None:
-                    value: Any = event.value
+        scalar_value = _scalar_value
+        scalar_event = yaml.ScalarEvent
+        end_events = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+        mapping_start = yaml.MappingStartEvent
+        sequence_start = yaml.SequenceStartEvent
+        alias_event = yaml.AliasEvent
+        document_start = yaml.DocumentStartEvent
+        stream_end = yaml.StreamEndEvent
+        node: Any
+        while True:
+            event = get_event()
+            cls = type(event)
+            if cls is scalar_event:
+                start = event.start_mark
+                end = event.end_mark
+                line = start.line
+                end_line = end.line
+                if end_line == line:
+                    end_line = line  # one int object for both: fewer objects to allocate and free
+                span = new(SourceSpan, (line, start.column, end_line, end.column))
+                style = event.style
+                tag = event.tag
+                if style:
                     if style == "|" or style == ">":
                         span = self.trim(span)
-                elif event.tag not in (None, "!"):
-                    value = _tagged_value(event)
-                else:
-                    value = plain_cache.get(event.value, plain_cache)
+                    node = new(YScalar, (event.value, span, style, tag or ""))
+                elif tag is None:
+                    text = event.value
+                    value = plain_cache.get(text, plain_cache)
                     if value is plain_cache:
-                        value = _plain_value(event.value)
-                node: YNode = YScalar(value, span, style, event.tag or "")
-                if event.anchor:
-                    self.anchors[event.anchor] = (node, 1)
-                if not stack:
-                    root = node
-                    continue
-                frame = stack[-1]
-                frame[4] += 1
-                if not frame[0]:
-                    frame[2].append(node)
-                elif frame[3] is None:
-                    frame[3] = node
+                        value = _plain_value(text)
+                    node = new(YScalar, (value, span, None, ""))
+                elif tag == "!":
+                    node = new(YScalar, (_plain_value(event.value), span, None, tag))
                 else:
-                    frame[2].append(YEntry(frame[3], node))
-                    frame[3] = None
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                    node = new(YScalar, (_tagged_value(event), span, None, tag))
+                if event.anchor:
+                    anchors[event.anchor] = (node, 1)
+                append(node)
+                count += 1
+                continue
+            if cls in end_events:
+                is_map, start_event, children, at_start = stack.pop()
+                flow = bool(start_event.flow_style)
+                mark = start_event.start_mark
+                if children and not flow:
+                    last = children[-1][1]  # a block collection ends where its last node does
+                    span = new(SourceSpan, (mark.line, mark.column, last[2], last[3]))
+                else:
+                    end = event.end_mark
+                    span = new(SourceSpan, (mark.line, mark.column, end.line, end.column))
+                if is_map:
+                    pairs = iter(children)
+                    entries = tuple(map(new, repeat(YEntry), zip(pairs, pairs, strict=False)))
+                    if len(entries) > 1:
+                        keys = children[0::2]
+                        try:
+                            distinct = len(set(map(scalar_value, keys))) == len(keys)
+                        except TypeError:  # an unhashable value: the report sorts it out
+                            distinct = False
+                        if not distinct:
+                            self.report_duplicates(entries)
+                    node = new(YMap, (entries, span, flow))
+                else:
+                    node = new(YSeq, (tuple(children), span, flow))
+                if start_event.anchor:
+                    anchors[start_event.anchor] = (node, count - at_start)
+                if stack:
+                    in_map, _, top, _ = stack[-1]
+                else:
+                    in_map, top = False, roots
+                append = top.append
+                if in_map and not len(top) % 2:
+                    node = self.checked_key(node)
+                append(node)
+            elif cls is mapping_start or cls is sequence_start:
                 if len(stack) >= MAX_DEPTH:
                     self.problem(
                         "VW004",
@@ -155,14 +215,13 @@ class _Builder:
                     )
                     self.aborted = True
                     return None
-                stack.append([isinstance(event, yaml.MappingStartEvent), event, [], None, 1])
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                is_map, start_event, children, _pending, size = stack.pop()
-                node = self.close(is_map, start_event, event, children)
-                self.remember(start_event.anchor, node, size)
-                root = self.attach(stack, node, size) or root
-            elif isinstance(event, yaml.AliasEvent):
-                target = self.anchors.get(event.anchor or "")
+                top = []
+                append = top.append
+                in_map = cls is mapping_start
+                stack.append((in_map, event, top, count))
+                count += 1
+            elif cls is alias_event:
+                target = anchors.get(event.anchor or "")
                 if target is None:
                     self.problem(
                         "VW003",
@@ -171,8 +230,8 @@ class _Builder:
                     )
                     target = (YScalar(None, self.span(event.start_mark, event.end_mark)), 1)
                 node, size = target
-                self.expanded += size
-                if self.expanded > MAX_EXPANDED_NODES:
+                expanded += size
+                if expanded > MAX_EXPANDED_NODES:
                     self.problem(
                         "VW005",
                         "YAML aliases expand to too many nodes (an alias bomb?); "
@@ -181,55 +240,33 @@ class _Builder:
                     )
                     self.aborted = True
                     return None
-                root = self.attach(stack, node, size) or root
-            elif isinstance(event, yaml.DocumentStartEvent) and root is not None:
+                count += size
+                if in_map and not len(top) % 2:
+                    node = self.checked_key(node)
+                append(node)
+            elif event is None or cls is stream_end:
+                break
+            elif cls is document_start and roots:
                 self.problem(
                     "VW006",
                     "Only the first YAML document is read; split the other documents into files.",
                     self.point(event.start_mark),
                 )
                 break
-        return root
+        return roots[0] if roots else None
 
-    def remember(self, anchor: str | None, node: YNode, size: int) -> None:
-        if anchor:
-            self.anchors[anchor] = (node, size)
-
-    def attach(self, stack: list[list[Any]], node: YNode, size: int) -> YNode | None:
-        if not stack:
+    def checked_key(self, node: YNode) -> YScalar:
+        """A collection used as a mapping key, reported and replaced by its text."""
+        if isinstance(node, YScalar):
             return node
-        frame = stack[-1]
-        frame[4] += size
-        if not frame[0]:
-            frame[2].append(node)
-        elif frame[3] is None:
-            if not isinstance(node, YScalar):
-                self.problem(
-                    "VW007",
-                    "A mapping key must be a plain value, not a list or mapping.",
-                    node.span,
-                )
-                node = YScalar(str(node.to_python()), node.span)
-            frame[3] = node
-        else:
-            frame[2].append(YEntry(frame[3], node))
-            frame[3] = None
-        return None
+        self.problem(
+            "VW007",
+            "A mapping key must be a plain value, not a list or mapping.",
+            node.span,
+        )
+        return YScalar(str(node.to_python()), node.span)
 
-    def close(self, is_map: bool, start: Any, end: Any, children: list[Any]) -> YNode:
-        flow = bool(start.flow_style)
-        span = self.span(start.start_mark, end.end_mark)
-        if not flow and children:
-            last = children[-1].value.span if is_map else children[-1].span
-            span = SourceSpan(span.line, span.column, last.end_line, last.end_column)
-        if not is_map:
-            return YSeq(tuple(children), span, flow)
-        self.check_duplicates(children)
-        return YMap(tuple(children), span, flow)
-
-    def check_duplicates(self, entries: list[YEntry]) -> None:
-        if len(entries) < 2:
-            return
+    def report_duplicates(self, entries: tuple[YEntry, ...]) -> None:
         seen: dict[Any, YEntry] = {}
         for entry in entries:
             key = entry.key.value
@@ -251,20 +288,6 @@ class _Builder:
                     related=(RelatedInfo("first defined here", self.source, first.key.span),),
                 )
             )
-
-
-def _events(text: str) -> Any:
-    """PyYAML events without the generator layer of `yaml.parse` (a hot loop)."""
-    parser = _Parser(text)
-    try:
-        get_event = parser.get_event
-        while True:
-            event = get_event()
-            if event is None or isinstance(event, yaml.StreamEndEvent):
-                return
-            yield event
-    finally:
-        parser.dispose()
 
 
 @contextlib.contextmanager
@@ -299,8 +322,10 @@ def _parse_yaml(text: str, source: str) -> ParsedYaml:
     lines = text.splitlines() or [""]
     builder = _Builder(source, lines)
     root: YNode | None = None
+    parser: Any = None
     try:
-        root = builder.build(_events(text))
+        parser = _Parser(text)
+        root = builder.build(parser.get_event)
     except yaml.MarkedYAMLError as exc:
         builder.problems.append(_syntax_problem(exc, source, lines))
         root = None
@@ -320,6 +345,9 @@ def _parse_yaml(text: str, source: str) -> ParsedYaml:
             )
         )
         root = None
+    finally:
+        if parser is not None:
+            parser.dispose()
     if builder.aborted:
         root = None
     return ParsedYaml(root, tuple(builder.problems), tuple(lines))
