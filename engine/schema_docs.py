@@ -472,6 +472,74 @@ def check_value(spec: FieldSpec, value: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class QuickAccept:
+    """Values that `check_value(spec, value)` accepts, recognisable without calling it.
+
+    Precomputed once per spec so the validator can pass the usual well-typed
+    value with a set lookup. Anything not recognised here still goes through
+    `check_value`, which stays the only definition of what is valid.
+    """
+
+    types: frozenset[type]
+    """Exact Python types whose every value is accepted."""
+    values: frozenset[tuple[type, Any]]
+    """Accepted `(type(value), value)` pairs of hashable scalars (enum options)."""
+    item_types: frozenset[type] | None
+    """When set: a list is accepted if the exact type of each item is in here."""
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""Exact types `QuickAccept.values` may be probed with (hashable, compared by value)."""
+
+
+def _needs_value_check(spec: FieldSpec, name: str) -> bool:
+    """Whether `check_value` looks past the JSON type `name` (enum, bounds, items...)."""
+    if name in _CONTAINERS:
+        if spec.min_items:
+            return True
+        if name == "array":
+            return bool(spec.item_types) or spec.item_enum is not None
+        return bool(spec.value_types)
+    if spec.enum is not None:
+        return True
+    if name == "string":
+        return bool(spec.min_length)
+    if name in _NUMBERS:
+        return spec.minimum is not None or spec.maximum is not None
+    return False
+
+
+def quick_accept(spec: FieldSpec) -> QuickAccept:
+    """What `check_value(spec, value)` is sure to accept; mirrors its rules."""
+    types = spec.json_types
+
+    def type_ok(name: str) -> bool:
+        return not types or name in types or (name == "integer" and "number" in types)
+
+    accepted = {
+        py_type
+        for py_type, name in _EXACT_TYPE_NAMES.items()
+        if type_ok(name) and not _needs_value_check(spec, name)
+    }
+    # Enum options are checked by check_value itself: an option it rejects
+    # (say, a number below `minimum`) is simply not taken.
+    values = {
+        (type(option), option)
+        for option in spec.enum or ()
+        if type(option) in _SCALAR_TYPES and check_value(spec, option) is None
+    }
+    item_types: frozenset[type] | None = None
+    if type_ok("array") and not spec.min_items and spec.item_enum is None:
+        allowed = spec.item_types or ()
+        item_types = frozenset(
+            py_type
+            for py_type, name in _EXACT_TYPE_NAMES.items()
+            if not allowed or name in allowed or (name == "integer" and "number" in allowed)
+        )
+    return QuickAccept(frozenset(accepted), frozenset(values), item_types)
+
+
 def _check_map_values(allowed: tuple[str, ...], mapping: Mapping[Any, Any]) -> str | None:
     for key, item in mapping.items():
         item_type = json_type_of(item)

@@ -8,14 +8,16 @@ single source of which keys exist; this module only applies it fast.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.model import Fix, Node, Problem, Severity, SourceSpan, TextEdit
 from engine.node_builder import NODE_TYPES
 from engine.node_drafts import NodeDraft
 from engine.validation.context import ValidationContext, close_matches
-from engine.yaml_tree import YMap, YNode, YSeq
+from engine.yaml_tree import YMap, YNode, YSeq, _hashable
 
 _OPEN_SECTIONS = frozenset({"node", "metadata"})
 """Sections checked elsewhere (nodes) or free-form (metadata)."""
@@ -31,41 +33,103 @@ def _docs() -> Any:
     return schema_docs
 
 
-def check_node_fields(
-    ctx: ValidationContext, node: Node | None, draft: NodeDraft
-) -> Iterator[Problem]:
+@dataclass(frozen=True, slots=True)
+class _KeyPlan:
+    """How to check one key of one node type, worked out once per type (not per node)."""
+
+    spec: Any
+    accept: Any
+    """`schema_docs.QuickAccept`: values passed without calling `check_value`."""
+    nested: bool
+    """Whether the value's inner keys are checked against a closed section."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TypePlan:
+    specs: Mapping[str, Any]
+    known: frozenset[str]
+    """Keys that are never unknown: the type's own keys and the structural ones."""
+    keys: Mapping[str, _KeyPlan]
+    """Checked keys (structural ones left out)."""
+
+
+@functools.cache
+def _type_plan(type_name: str) -> _TypePlan | None:
+    """Per node type tables: thousands of nodes share a handful of types."""
     docs = _docs()
     if docs is None:
-        return
-    type_name = draft.fields.get("type", "agent")
-    if not isinstance(type_name, str) or type_name not in NODE_TYPES:
-        return
+        return None
     try:
         specs: Mapping[str, Any] = docs.node_fields(type_name)
     except (KeyError, ValueError):
+        return None
+    keys = {
+        key: _KeyPlan(spec, docs.quick_accept(spec), _has_closed_section(docs, spec))
+        for key, spec in specs.items()
+        if key not in _STRUCTURAL
+    }
+    return _TypePlan(specs, frozenset(specs) | _STRUCTURAL, keys)
+
+
+def _has_closed_section(docs: Any, spec: Any) -> bool:
+    section = getattr(spec, "section", None)
+    return bool(section) and section not in _OPEN_SECTIONS and not docs.allows_unknown_keys(section)
+
+
+def _accepted(accept: Any, value: Any) -> bool:
+    """Whether `check_value` would pass `value`, decided by lookups (False = ask it)."""
+    value_type = type(value)
+    if value_type in accept.types:
+        return True
+    if value_type in _SCALAR_TYPES:
+        return (value_type, value) in accept.values
+    if value_type is list and accept.item_types is not None:
+        item_types = accept.item_types
+        return all(type(item) in item_types for item in value)
+    return False
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def check_node_fields(
+    ctx: ValidationContext, node: Node | None, draft: NodeDraft
+) -> Iterator[Problem]:
+    type_name = draft.fields.get("type", "agent")
+    if not isinstance(type_name, str) or type_name not in NODE_TYPES:
         return
+    plan = _type_plan(type_name)
+    if plan is None:
+        return
+    docs = _docs()
+    specs = plan.specs
     node_ref = node.id if node is not None else draft.fields.get("id")
     node_id = str(node_ref) if node_ref is not None else None
-    for key in draft.key_spans:
-        if key in _STRUCTURAL or key in specs:
-            continue
-        yield from _unknown_key(
-            ctx, key, draft.key_spans[key], specs, node_id, f"{type_name} nodes"
-        )
+    key_spans = draft.key_spans
+    if not plan.known.issuperset(key_spans):
+        for key in key_spans:
+            if key not in plan.known:
+                yield from _unknown_key(
+                    ctx, key, key_spans[key], specs, node_id, f"{type_name} nodes"
+                )
+    plans = plan.keys
     for key, value in draft.fields.items():
-        spec = specs.get(key)
-        if spec is None or key in _STRUCTURAL:
+        key_plan = plans.get(key)
+        if key_plan is None:
             continue
-        if spec.ignored and key in draft.key_spans:
+        spec = key_plan.spec
+        if spec.ignored and key in key_spans:
             yield _ignored_key(
-                ctx, key, draft.key_spans[key], spec, node_id, draft.fields, draft.value_span(key)
+                ctx, key, key_spans[key], spec, node_id, draft.fields, draft.value_span(key)
             )
             continue
-        yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
-        sub = draft.local(key)
-        yield from _nested(ctx, docs, spec, sub, value, node_id)
+        if not _accepted(key_plan.accept, value):
+            yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
+        if key_plan.nested:
+            sub = draft.local(key)
+            yield from _nested(ctx, docs, spec, sub, value, node_id)
         if key == "retry_policy" and isinstance(value, dict):
-            yield from _retry_ranges(ctx, value, sub, draft.value_span(key), node_id)
+            yield from _retry_ranges(ctx, value, draft.local(key), draft.value_span(key), node_id)
 
 
 def _nested(
@@ -106,14 +170,42 @@ def check_workflow_fields(ctx: ValidationContext, body: YMap) -> Iterator[Proble
         if spec is None:
             yield from _unknown_key(ctx, key, entry.key.span, specs, None, "workflows")
             continue
-        value = entry.value.to_python()
         if spec.ignored:
-            yield _ignored_key(
-                ctx, key, entry.key.span, spec, None, body.to_python(), entry.value.span
-            )
+            # Only the sibling keys matter here, not their (possibly huge) values.
+            siblings = {_hashable(e.key.value): None for e in body.entries}
+            yield _ignored_key(ctx, key, entry.key.span, spec, None, siblings, entry.value.span)
             continue
+        nested = _has_closed_section(docs, spec)
+        if nested or spec.item_enum is not None:
+            value = entry.value.to_python()
+        else:
+            # `nodes` holds the whole workflow: converting it all to Python only
+            # to learn that each item is a mapping costs tens of milliseconds.
+            value = _shallow_python(entry.value)
         yield from _value_problems(ctx, docs, key, spec, value, entry.value.span, None)
-        yield from _nested(ctx, docs, spec, entry.value, value, None)
+        if nested:
+            yield from _nested(ctx, docs, spec, entry.value, value, None)
+
+
+def _shallow_python(node: YNode) -> Any:
+    """`node.to_python()` down to the items of a collection, whose own contents are left empty.
+
+    `check_value` looks no deeper than the JSON type of each item or map value
+    (item values matter only with `item_enum`, where callers convert fully).
+    """
+    if isinstance(node, YMap):
+        return {_hashable(e.key.value): _type_stub(e.value) for e in node.entries}
+    if isinstance(node, YSeq):
+        return [_type_stub(item) for item in node.items]
+    return node.value
+
+
+def _type_stub(node: YNode) -> Any:
+    if isinstance(node, YMap):
+        return {}
+    if isinstance(node, YSeq):
+        return []
+    return node.value
 
 
 def _section(
