@@ -9,7 +9,7 @@ single source of which keys exist; this module only applies it fast.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,14 @@ class _KeyPlan:
     """How to check one key of one node type, worked out once per type (not per node)."""
 
     spec: Any
-    accept: Any
-    """`schema_docs.QuickAccept`: values passed without calling `check_value`."""
+    accepts: Callable[[Any], bool]
+    """`schema_docs.QuickAccept.accepts`: True for values `check_value` surely passes."""
     nested: bool
     """Whether the value's inner keys are checked against a closed section."""
+    plain: bool
+    """Nothing but the value itself to check (not ignored, no section, no ranges)."""
+    fine_types: frozenset[type]
+    """For plain keys: exact types whose every value passes (tested before `accepts`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +67,15 @@ def _type_plan(type_name: str) -> _TypePlan | None:
         specs: Mapping[str, Any] = docs.node_fields(type_name)
     except (KeyError, ValueError):
         return None
-    keys = {
-        key: _KeyPlan(spec, docs.quick_accept(spec), _has_closed_section(docs, spec))
-        for key, spec in specs.items()
-        if key not in _STRUCTURAL
-    }
+    keys = {}
+    for key, spec in specs.items():
+        if key in _STRUCTURAL:
+            continue
+        nested = _has_closed_section(docs, spec)
+        plain = not spec.ignored and not nested and key != "retry_policy"
+        quick = docs.quick_accept(spec)
+        fine_types = quick.types if plain else frozenset()
+        keys[key] = _KeyPlan(spec, quick.accepts, nested, plain, fine_types)
     return _TypePlan(specs, frozenset(specs) | _STRUCTURAL, keys)
 
 
@@ -76,58 +84,58 @@ def _has_closed_section(docs: Any, spec: Any) -> bool:
     return bool(section) and section not in _OPEN_SECTIONS and not docs.allows_unknown_keys(section)
 
 
-def _accepted(accept: Any, value: Any) -> bool:
-    """Whether `check_value` would pass `value`, decided by lookups (False = ask it)."""
-    value_type = type(value)
-    if value_type in accept.types:
-        return True
-    if value_type in _SCALAR_TYPES:
-        return (value_type, value) in accept.values
-    if value_type is list and accept.item_types is not None:
-        item_types = accept.item_types
-        return all(type(item) in item_types for item in value)
-    return False
-
-
-_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
-
-
-def check_node_fields(
-    ctx: ValidationContext, node: Node | None, draft: NodeDraft
-) -> Iterator[Problem]:
-    type_name = draft.fields.get("type", "agent")
+def check_node_fields(ctx: ValidationContext, node: Node | None, draft: NodeDraft) -> list[Problem]:
+    fields = draft.fields
+    type_name = fields.get("type", "agent")
     if not isinstance(type_name, str) or type_name not in NODE_TYPES:
-        return
+        return []
     plan = _type_plan(type_name)
     if plan is None:
-        return
+        return []
+    # One quick pass finds what needs a closer look; almost every node of a
+    # valid file has nothing, and then no problem machinery runs at all.
+    plans = plan.keys
+    to_check = [
+        key
+        for key, value in fields.items()
+        if (key_plan := plans.get(key)) is not None
+        and type(value) not in key_plan.fine_types
+        and not (key_plan.plain and key_plan.accepts(value))
+    ]
+    if not to_check and plan.known.issuperset(draft.key_spans):
+        return []
+    return list(_node_field_problems(ctx, node, draft, type_name, plan, to_check))
+
+
+def _node_field_problems(
+    ctx: ValidationContext,
+    node: Node | None,
+    draft: NodeDraft,
+    type_name: str,
+    plan: _TypePlan,
+    to_check: list[str],
+) -> Iterator[Problem]:
     docs = _docs()
     specs = plan.specs
     node_ref = node.id if node is not None else draft.fields.get("id")
     node_id = str(node_ref) if node_ref is not None else None
     key_spans = draft.key_spans
-    if not plan.known.issuperset(key_spans):
-        for key in key_spans:
-            if key not in plan.known:
-                yield from _unknown_key(
-                    ctx, key, key_spans[key], specs, node_id, f"{type_name} nodes"
-                )
-    plans = plan.keys
-    for key, value in draft.fields.items():
-        key_plan = plans.get(key)
-        if key_plan is None:
-            continue
+    for key in key_spans:
+        if key not in plan.known:
+            yield from _unknown_key(ctx, key, key_spans[key], specs, node_id, f"{type_name} nodes")
+    for key in to_check:
+        key_plan = plan.keys[key]
         spec = key_plan.spec
+        value = draft.fields[key]
         if spec.ignored and key in key_spans:
             yield _ignored_key(
                 ctx, key, key_spans[key], spec, node_id, draft.fields, draft.value_span(key)
             )
             continue
-        if not _accepted(key_plan.accept, value):
+        if not key_plan.accepts(value):
             yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
         if key_plan.nested:
-            sub = draft.local(key)
-            yield from _nested(ctx, docs, spec, sub, value, node_id)
+            yield from _nested(ctx, docs, spec, draft.local(key), value, node_id)
         if key == "retry_policy" and isinstance(value, dict):
             yield from _retry_ranges(ctx, value, draft.local(key), draft.value_span(key), node_id)
 
