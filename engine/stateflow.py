@@ -77,11 +77,20 @@ def _analyze_graph(workflow: Workflow) -> list[Problem]:
     nodes = workflow.nodes
     order = [node for node in nodes if node.id in live]
     # Per node id, as in `workflow.node_index`: with duplicate ids the last node wins.
-    node_write_keys = {node.id: written_keys(node) for node in nodes}
+    node_write_keys: dict[str, tuple[str, ...]] = {}
     all_writers: dict[str, list[Node]] = {}
+    duplicates = False
     for node in nodes:
-        for key in node_write_keys[node.id]:
+        keys = written_keys(node)
+        duplicates = duplicates or node.id in node_write_keys
+        node_write_keys[node.id] = keys
+        for key in keys:
             all_writers.setdefault(key, []).append(node)
+    if duplicates:  # every node with a duplicated id counts with the last one's keys
+        all_writers = {}
+        for node in nodes:
+            for key in node_write_keys[node.id]:
+                all_writers.setdefault(key, []).append(node)
     inputs = declared_inputs(workflow)
     reads_of = [_reported_reads(node) for node in order]
     # Key sets are bit sets (Python ints) and nodes are list positions: unions,
@@ -99,18 +108,20 @@ def _analyze_graph(workflow: Workflow) -> list[Problem]:
         return value
 
     position: dict[str, int] = {}
+    writes: list[int] = []
+    wildcard: list[bool] = []
     for node in order:
-        position.setdefault(node.id, len(position))
-    size = len(position)
-    writes = [0] * size
-    for node in order:
-        writes[position[node.id]] = bits(node_write_keys[node.id])
-    wildcard = [False] * size
+        at = position.get(node.id)
+        if at is None:
+            position[node.id] = len(writes)
+            writes.append(bits(node_write_keys[node.id]))
+            wildcard.append(writes_unknown_keys(node))
+        elif not wildcard[at]:
+            wildcard[at] = writes_unknown_keys(node)
+    size = len(writes)
     after_join = [0] * size
     for node in order:
         at = position[node.id]
-        if writes_unknown_keys(node):
-            wildcard[at] = True
         # After a parallel node's join, every child has written its keys.
         joined = writes[at]
         for ref in node.refs:
