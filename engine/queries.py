@@ -253,6 +253,19 @@ def node_writes(node: Node) -> list[StateWrite]:
     return unique
 
 
+def written_keys(node: Node) -> tuple[str, ...]:
+    """The keys of `node_writes(node)`, in the same order, without building spans."""
+    output = node.output
+    if isinstance(node, TransformNode):
+        keys = [output] if output else []
+        keys.extend(transform_writes(node.transform))
+        return tuple(dict.fromkeys(keys))
+    if isinstance(node, HitlNode):
+        response = f"{node.id}_response"
+        return (output, response) if output and output != response else (response,)
+    return (output,) if output else ()
+
+
 def state_writers(workflow: Workflow, key: str) -> list[StateWrite]:
     return [w for node in workflow.nodes for w in node_writes(node) if w.key == key]
 
@@ -319,14 +332,15 @@ def predecessors(workflow: Workflow) -> dict[str, list[str]]:
 
 def reachable(workflow: Workflow) -> set[str]:
     """Node ids reachable from the start node along every edge kind."""
-    if not workflow.has_node(workflow.start_node):
+    index = workflow.node_index
+    if workflow.start_node not in index:
         return set()
     seen = {workflow.start_node}
     stack = [workflow.start_node]
     while stack:
-        node = workflow.node_index[stack.pop()]
-        for target in successors(node):
-            if target not in seen and workflow.has_node(target):
+        for ref in index[stack.pop()].refs:
+            target = ref.target
+            if target not in seen and target != END_NODE and target in index:
                 seen.add(target)
                 stack.append(target)
     return seen

@@ -472,6 +472,135 @@ def check_value(spec: FieldSpec, value: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class QuickAccept:
+    """Values that `check_value(spec, value)` accepts, recognisable without calling it.
+
+    Precomputed once per spec (see `quick_accept`) so the validator passes the
+    usual well-typed value with a few lookups. `accepts` answering False only
+    means "ask `check_value`", which stays the one definition of what is valid.
+    Only exact built-in types are recognised (no bool-as-int, no dates).
+    """
+
+    types: frozenset[type]
+    """Exact types whose every value is accepted."""
+    values: frozenset[tuple[type, Any]]
+    """Accepted `(type(value), value)` pairs of hashable scalars (enum options)."""
+    str_min: int | None
+    """Strings of at least this length are accepted (None: strings are not)."""
+    number_types: frozenset[type]
+    """Numbers of these types within [low, high] are accepted."""
+    low: float | None
+    high: float | None
+    list_min: int | None
+    """Lists of at least this length whose items pass are accepted (None: lists are not)."""
+    item_types: frozenset[type] | None
+    """Exact types an item may have (None: any)."""
+    item_values: frozenset[tuple[type, Any]] | None
+    """When set, each item must be one of these `(type, value)` pairs."""
+    dict_min: int | None
+    """Mappings of at least this size whose values pass are accepted (None: they are not)."""
+    value_types: frozenset[type] | None
+    """Exact types a mapping's value may have (None: any)."""
+
+    def accepts(self, value: Any) -> bool:
+        value_type = type(value)
+        if value_type in self.types:
+            return True
+        if value_type in _SCALAR_TYPES:
+            if (value_type, value) in self.values:
+                return True
+            if value_type is str:
+                return self.str_min is not None and len(value) >= self.str_min
+            if value_type in self.number_types:
+                low, high = self.low, self.high
+                return (low is None or value >= low) and (high is None or value <= high)
+            return False
+        if value_type is list:
+            if self.list_min is None or len(value) < self.list_min:
+                return False
+            if self.item_values is not None:
+                pairs = self.item_values
+                return all(
+                    type(item) in _SCALAR_TYPES and (type(item), item) in pairs for item in value
+                )
+            allowed = self.item_types
+            return allowed is None or all(type(item) in allowed for item in value)
+        if value_type is dict:
+            if self.dict_min is None or len(value) < self.dict_min:
+                return False
+            allowed = self.value_types
+            return allowed is None or all(type(item) in allowed for item in value.values())
+        return False
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""Exact types `QuickAccept.values` may be probed with (hashable, compared by value)."""
+
+
+def _exact_types(allowed: Iterable[str] | None) -> frozenset[type] | None:
+    """Exact Python types whose values have one of these JSON types (None: no restriction)."""
+    names = tuple(allowed or ())
+    if not names:
+        return None
+    return frozenset(
+        py_type
+        for py_type, name in _EXACT_TYPE_NAMES.items()
+        if name in names or (name == "integer" and "number" in names)
+    )
+
+
+def quick_accept(spec: FieldSpec) -> QuickAccept:
+    """What `check_value(spec, value)` is sure to accept; mirrors its rules step by step."""
+    allowed = _exact_types(spec.json_types)
+
+    def type_ok(py_type: type) -> bool:
+        return allowed is None or py_type in allowed
+
+    scalar_ok = spec.enum is None  # an enum restricts every scalar to its options
+    bounded = spec.minimum is not None or spec.maximum is not None
+    types: set[type] = {bool, type(None)} if scalar_ok else set()
+    if scalar_ok and not spec.min_length:
+        types.add(str)
+    if scalar_ok and not bounded:
+        types.update((int, float))
+    container_min = spec.min_items or 0
+    if not container_min and not spec.item_types and spec.item_enum is None:
+        types.update((list, tuple))
+    if not container_min and not spec.value_types:
+        types.add(dict)
+    item_values = None
+    if spec.item_enum is not None:
+        item_ok = _exact_types(spec.item_types)
+        item_values = frozenset(
+            (type(option), option)
+            for option in spec.item_enum
+            if type(option) in _SCALAR_TYPES
+            and (item_ok is None or type(option) in item_ok)
+            and _in_enum(option, spec.item_enum)
+        )
+    # Enum options are checked by check_value itself: an option it rejects
+    # (say, a number below `minimum`) is simply not taken.
+    values = frozenset(
+        (type(option), option)
+        for option in spec.enum or ()
+        if type(option) in _SCALAR_TYPES and check_value(spec, option) is None
+    )
+    return QuickAccept(
+        types=frozenset(t for t in types if type_ok(t)),
+        values=values,
+        str_min=(spec.min_length or 0) if scalar_ok and type_ok(str) else None,
+        number_types=frozenset(t for t in (int, float) if scalar_ok and type_ok(t)),
+        low=spec.minimum,
+        high=spec.maximum,
+        list_min=container_min if type_ok(list) else None,
+        item_types=_exact_types(spec.item_types),
+        item_values=item_values,
+        dict_min=container_min if type_ok(dict) else None,
+        value_types=_exact_types(spec.value_types),
+    )
+
+
 def _check_map_values(allowed: tuple[str, ...], mapping: Mapping[Any, Any]) -> str | None:
     for key, item in mapping.items():
         item_type = json_type_of(item)

@@ -51,6 +51,7 @@ from engine.queries import (
     node_writes,
     reachable,
     writes_unknown_keys,
+    written_keys,
 )
 from engine.suggest import close_matches
 
@@ -73,116 +74,139 @@ def _analyze_graph(workflow: Workflow) -> list[Problem]:
     live = reachable(workflow)
     if not live:
         return []
-    order = [node for node in workflow.nodes if node.id in live]
-    node_write_keys = {node.id: [w.key for w in node_writes(node)] for node in workflow.nodes}
+    nodes = workflow.nodes
+    order = [node for node in nodes if node.id in live]
+    # Per node id, as in `workflow.node_index`: with duplicate ids the last node wins.
+    node_write_keys: dict[str, tuple[str, ...]] = {}
     all_writers: dict[str, list[Node]] = {}
-    for node in workflow.nodes:
-        for key in node_write_keys[node.id]:
+    duplicates = False
+    for node in nodes:
+        keys = written_keys(node)
+        duplicates = duplicates or node.id in node_write_keys
+        node_write_keys[node.id] = keys
+        for key in keys:
             all_writers.setdefault(key, []).append(node)
+    if duplicates:  # every node with a duplicated id counts with the last one's keys
+        all_writers = {}
+        for node in nodes:
+            for key in node_write_keys[node.id]:
+                all_writers.setdefault(key, []).append(node)
     inputs = declared_inputs(workflow)
-    # Key sets are bit sets (Python ints): unions and intersections stay fast on
-    # workflows with thousands of nodes and keys.
-    bit = {key: 1 << i for i, key in enumerate(sorted(set(all_writers) | inputs))}
+    reads_of = [_reported_reads(node) for node in order]
+    # Key sets are bit sets (Python ints) and nodes are list positions: unions,
+    # intersections and lookups stay fast on workflows with thousands of nodes and keys.
+    # Only keys somebody reads get a bit: each bit flows on its own, and the
+    # answer is only asked for read keys, so the others would just widen every set.
+    read_keys = {read.key for reads in reads_of for read in reads}
+    tracked = sorted((set(all_writers) | inputs) & read_keys)
+    bit = {key: 1 << i for i, key in enumerate(tracked)}
 
     def bits(keys: Iterable[str]) -> int:
         value = 0
         for key in keys:
-            value |= bit[key]
+            value |= bit.get(key, 0)
         return value
 
-    writes = {node.id: bits(node_write_keys[node.id]) for node in order}
-    preds = _incoming(workflow, live)
-    wildcard = {node.id for node in order if writes_unknown_keys(node)}
-    after_join = {}
+    position: dict[str, int] = {}
+    writes: list[int] = []
+    wildcard: list[bool] = []
     for node in order:
-        joined = writes[node.id]
-        for ref in node.refs:
-            if ref.kind is EdgeKind.PARALLEL:
-                joined |= writes.get(ref.target, 0)
-        after_join[node.id] = joined
-
-    def out(pred: str, kind: EdgeKind, sets: dict[str, int]) -> int:
+        at = position.get(node.id)
+        if at is None:
+            position[node.id] = len(writes)
+            writes.append(bits(node_write_keys[node.id]))
+            wildcard.append(writes_unknown_keys(node))
+        elif not wildcard[at]:
+            wildcard[at] = writes_unknown_keys(node)
+    size = len(writes)
+    after_join = [0] * size
+    for node in order:
+        at = position[node.id]
         # After a parallel node's join, every child has written its keys.
-        return sets[pred] | (after_join[pred] if kind is EdgeKind.NEXT else writes[pred])
+        joined = writes[at]
+        for ref in node.refs:
+            if ref.kind is EdgeKind.PARALLEL and ref.target in position:
+                joined |= writes[position[ref.target]]
+        after_join[at] = joined
 
-    # must: keys written on every path into the node; may: on some path.
+    # Each incoming edge as (predecessor, keys the predecessor adds on that edge).
+    # A parallel child's own auto-chained edge is ignored: the parallel node joins
+    # its children and continues with its `next`.
+    children = {ref.target for node in nodes for ref in node.refs if ref.kind is EdgeKind.PARALLEL}
+    incoming: list[list[tuple[int, int]]] = [[] for _ in range(size)]
+    successors_of: list[list[int]] = [[] for _ in range(size)]
+    static_wild = [False] * size
+    for node in order:
+        at = position[node.id]
+        is_child = node.id in children
+        for ref in node.refs:
+            kind = ref.kind
+            to = position.get(ref.target)
+            if to is None or (is_child and kind is EdgeKind.AUTO):
+                continue
+            incoming[to].append((at, after_join[at] if kind is EdgeKind.NEXT else writes[at]))
+            successors_of[at].append(to)
+            static_wild[to] = static_wild[to] or wildcard[at]
+
+    # must: keys written on every path into the node; may: on some path. The
+    # fixpoint does not depend on the visiting order; file order converges fast.
     universe = (1 << len(bit)) - 1
     start_bits = bits(inputs)
-    must_in: dict[str, int] = {node.id: universe for node in order}
-    may_in: dict[str, int] = {node.id: 0 for node in order}
-    wild_in: dict[str, bool] = {node.id: False for node in order}
-    must_in[workflow.start_node] = start_bits
-    may_in[workflow.start_node] = start_bits
-    successors_of: dict[str, list[str]] = {}
-    for target, sources in preds.items():
-        for source, _ in sources:
-            successors_of.setdefault(source, []).append(target)
-    pending = [node.id for node in reversed(order)]
-    queued = set(pending)
+    start = position[workflow.start_node]
+    must_in = [universe] * size
+    may_in = [0] * size
+    wild_in = [False] * size
+    must_in[start] = start_bits
+    may_in[start] = start_bits
+    pending = list(range(size - 1, -1, -1))
+    queued = [True] * size
     while pending:
-        node_id = pending.pop()
-        queued.discard(node_id)
-        incoming = preds.get(node_id, [])
-        if node_id == workflow.start_node:
-            must = start_bits
-            may = start_bits
-            for p, k in incoming:
-                may |= out(p, k, may_in)
-        elif incoming:
+        at = pending.pop()
+        queued[at] = False
+        edges = incoming[at]
+        if at == start:
+            must = may = start_bits
+            for p, extra in edges:
+                may |= may_in[p] | extra
+        elif edges:
             must, may = universe, 0
-            for p, k in incoming:
-                must &= out(p, k, must_in)
-                may |= out(p, k, may_in)
+            for p, extra in edges:
+                must &= must_in[p] | extra
+                may |= may_in[p] | extra
         else:
             continue
-        wild = any(wild_in[p] or p in wildcard for p, _ in incoming)
-        if must != must_in[node_id] or may != may_in[node_id] or wild != wild_in[node_id]:
-            must_in[node_id], may_in[node_id], wild_in[node_id] = must, may, wild
-            for target in successors_of.get(node_id, []):
-                if target not in queued:
-                    queued.add(target)
+        wild = static_wild[at] or any(wild_in[p] for p, _ in edges)
+        if must != must_in[at] or may != may_in[at] or wild != wild_in[at]:
+            must_in[at], may_in[at], wild_in[at] = must, may, wild
+            for target in successors_of[at]:
+                if not queued[target]:
+                    queued[target] = True
                     pending.append(target)
 
     problems: list[Problem] = []
     suggestions: dict[str, str | None] = {}
-    for node in order:
-        local_writes = set(node_write_keys[node.id]) if isinstance(node, TransformNode) else set()
-        for read in _reported_reads(node):
+    for node, reads in zip(order, reads_of, strict=True):
+        at = position[node.id]
+        must_here = must_in[at]
+        local_writes = node_write_keys[node.id] if isinstance(node, TransformNode) else ()
+        for read in reads:
             key = read.key
             mask = bit.get(key, 0)
-            if mask & must_in[node.id] or key in local_writes:
+            if mask & must_here or key in local_writes:
                 continue
             writers = all_writers.get(key, [])
-            maybe = bool(mask & may_in[node.id])
+            maybe = bool(mask & may_in[at])
             if writers:
-                if wild_in[node.id] and not maybe:
+                if wild_in[at] and not maybe:
                     continue
                 problems.append(_maybe_unset(workflow, node, read, writers, maybe))
             elif key not in inputs:
                 problems.append(
                     _never_written(
-                        workflow, node, read, all_writers, inputs, wild_in[node.id], suggestions
+                        workflow, node, read, all_writers, inputs, wild_in[at], suggestions
                     )
                 )
     return problems
-
-
-def _incoming(workflow: Workflow, live: set[str]) -> dict[str, list[tuple[str, EdgeKind]]]:
-    """Predecessors per node with the edge kind; a parallel child's own edges are ignored
-    (the parallel node joins its children and continues with its `next`)."""
-    children = {
-        ref.target for node in workflow.nodes for ref in node.refs if ref.kind is EdgeKind.PARALLEL
-    }
-    incoming: dict[str, list[tuple[str, EdgeKind]]] = {}
-    for node in workflow.nodes:
-        if node.id not in live:
-            continue
-        for ref in node.refs:
-            if node.id in children and ref.kind is EdgeKind.AUTO:
-                continue
-            if ref.target in live:
-                incoming.setdefault(ref.target, []).append((node.id, ref.kind))
-    return incoming
 
 
 def _reported_reads(node: Node) -> list[StateRef]:
@@ -261,11 +285,23 @@ def _suggest(
 
 def _closest(key: str, all_writers: dict[str, list[Node]], inputs: frozenset[str]) -> str | None:
     size = len(key)
-    # ratio = 2*matches/(len(a)+len(b)) <= 2*min/(sum): skip lengths that cannot reach the cutoff.
-    candidates = [
-        c for c in (*all_writers, *inputs) if 2 * min(size, len(c)) / (size + len(c)) >= _CUTOFF
-    ]
-    close = close_matches(key, sorted(set(candidates)), cutoff=_CUTOFF)
+    # Bytes that do not occur in `key` (ASCII keys only): deleting them from an
+    # ASCII name leaves the characters it could share with `key`.
+    foreign = bytes(set(range(256)) - set(key.encode())) if key.isascii() else None
+    candidates = []
+    for name in set(all_writers).union(inputs):
+        total = size + len(name)
+        # ratio = 2*matches/(len(a)+len(b)), and matches exceed neither the shorter
+        # length nor the number of shared characters: names whose bound misses the
+        # cutoff cannot be returned, so dropping them first changes no answer.
+        if 2.0 * min(size, len(name)) / total < _CUTOFF:
+            continue
+        if foreign is not None and name.isascii():
+            shared = len(name.encode().translate(None, foreign))
+            if 2.0 * min(size, shared) / total < _CUTOFF:
+                continue
+        candidates.append(name)
+    close = close_matches(key, sorted(candidates), cutoff=_CUTOFF)
     return close[0] if close else None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from engine.config import CompileConfig
-from engine.model import EdgeKind, Node, NodeType, Problem, Severity, Workflow
+from engine.model import AgentNode, EdgeKind, Node, NodeType, Problem, Severity, Workflow
 from engine.node_builder import NODE_TYPES
 from engine.node_drafts import NodeDraft
 from engine.validation.context import ValidationContext, close_matches
@@ -30,18 +30,25 @@ def validate_workflow(
     ctx = ValidationContext(workflow, body, drafts, lines, config, source)
     problems: list[Problem] = list(check_workflow_fields(ctx, body))
     for node, draft in zip(workflow.nodes, drafts, strict=True):
-        problems.extend(_node_type(ctx, node, draft))
+        if not _known_type(draft):
+            problems.extend(_node_type(ctx, node, draft))
         problems.extend(check_node_fields(ctx, node, draft))
-        problems.extend(check_node_semantics(ctx, node, draft))
+        if type(node) is not AgentNode:  # the one type with no semantic rules
+            problems.extend(check_node_semantics(ctx, node, draft))
     problems.extend(check_graph(ctx))
     problems.extend(_auto_chain_hints(ctx, workflow))
     return problems
 
 
-def _node_type(ctx: ValidationContext, node: Node, draft: NodeDraft) -> Iterator[Problem]:
+def _known_type(draft: NodeDraft) -> bool:
     value = draft.fields.get("type", "agent")
-    if isinstance(value, str) and value in NODE_TYPES:
+    return isinstance(value, str) and value in NODE_TYPES
+
+
+def _node_type(ctx: ValidationContext, node: Node, draft: NodeDraft) -> Iterator[Problem]:
+    if _known_type(draft):
         return
+    value = draft.fields.get("type", "agent")
     valid = ", ".join(t.value for t in NodeType)
     matches = close_matches(str(value), NODE_TYPES)
     hint = f" (did you mean '{matches[0]}'?)" if matches else ""

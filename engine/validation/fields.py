@@ -8,14 +8,16 @@ single source of which keys exist; this module only applies it fast.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.model import Fix, Node, Problem, Severity, SourceSpan, TextEdit
 from engine.node_builder import NODE_TYPES
 from engine.node_drafts import NodeDraft
 from engine.validation.context import ValidationContext, close_matches
-from engine.yaml_tree import YMap, YNode, YSeq
+from engine.yaml_tree import YMap, YNode, YSeq, _hashable
 
 _OPEN_SECTIONS = frozenset({"node", "metadata"})
 """Sections checked elsewhere (nodes) or free-form (metadata)."""
@@ -31,41 +33,111 @@ def _docs() -> Any:
     return schema_docs
 
 
-def check_node_fields(
-    ctx: ValidationContext, node: Node | None, draft: NodeDraft
-) -> Iterator[Problem]:
+@dataclass(frozen=True, slots=True)
+class _KeyPlan:
+    """How to check one key of one node type, worked out once per type (not per node)."""
+
+    spec: Any
+    accepts: Callable[[Any], bool]
+    """`schema_docs.QuickAccept.accepts`: True for values `check_value` surely passes."""
+    nested: bool
+    """Whether the value's inner keys are checked against a closed section."""
+    plain: bool
+    """Nothing but the value itself to check (not ignored, no section, no ranges)."""
+    fine_types: frozenset[type]
+    """For plain keys: exact types whose every value passes (tested before `accepts`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TypePlan:
+    specs: Mapping[str, Any]
+    known: frozenset[str]
+    """Keys that are never unknown: the type's own keys and the structural ones."""
+    keys: Mapping[str, _KeyPlan]
+    """Checked keys (structural ones left out)."""
+
+
+@functools.cache
+def _type_plan(type_name: str) -> _TypePlan | None:
+    """Per node type tables: thousands of nodes share a handful of types."""
     docs = _docs()
     if docs is None:
-        return
-    type_name = draft.fields.get("type", "agent")
-    if not isinstance(type_name, str) or type_name not in NODE_TYPES:
-        return
+        return None
     try:
         specs: Mapping[str, Any] = docs.node_fields(type_name)
     except (KeyError, ValueError):
-        return
+        return None
+    keys = {}
+    for key, spec in specs.items():
+        if key in _STRUCTURAL:
+            continue
+        nested = _has_closed_section(docs, spec)
+        plain = not spec.ignored and not nested and key != "retry_policy"
+        quick = docs.quick_accept(spec)
+        fine_types = quick.types if plain else frozenset()
+        keys[key] = _KeyPlan(spec, quick.accepts, nested, plain, fine_types)
+    return _TypePlan(specs, frozenset(specs) | _STRUCTURAL, keys)
+
+
+def _has_closed_section(docs: Any, spec: Any) -> bool:
+    section = getattr(spec, "section", None)
+    return bool(section) and section not in _OPEN_SECTIONS and not docs.allows_unknown_keys(section)
+
+
+def check_node_fields(ctx: ValidationContext, node: Node | None, draft: NodeDraft) -> list[Problem]:
+    fields = draft.fields
+    type_name = fields.get("type", "agent")
+    if not isinstance(type_name, str) or type_name not in NODE_TYPES:
+        return []
+    plan = _type_plan(type_name)
+    if plan is None:
+        return []
+    # One quick pass finds what needs a closer look; almost every node of a
+    # valid file has nothing, and then no problem machinery runs at all.
+    plans = plan.keys
+    to_check = [
+        key
+        for key, value in fields.items()
+        if (key_plan := plans.get(key)) is not None
+        and type(value) not in key_plan.fine_types
+        and not (key_plan.plain and key_plan.accepts(value))
+    ]
+    if not to_check and plan.known.issuperset(draft.key_spans):
+        return []
+    return list(_node_field_problems(ctx, node, draft, type_name, plan, to_check))
+
+
+def _node_field_problems(
+    ctx: ValidationContext,
+    node: Node | None,
+    draft: NodeDraft,
+    type_name: str,
+    plan: _TypePlan,
+    to_check: list[str],
+) -> Iterator[Problem]:
+    docs = _docs()
+    specs = plan.specs
     node_ref = node.id if node is not None else draft.fields.get("id")
     node_id = str(node_ref) if node_ref is not None else None
-    for key in draft.key_spans:
-        if key in _STRUCTURAL or key in specs:
-            continue
-        yield from _unknown_key(
-            ctx, key, draft.key_spans[key], specs, node_id, f"{type_name} nodes"
-        )
-    for key, value in draft.fields.items():
-        spec = specs.get(key)
-        if spec is None or key in _STRUCTURAL:
-            continue
-        if spec.ignored and key in draft.key_spans:
+    key_spans = draft.key_spans
+    for key in key_spans:
+        if key not in plan.known:
+            yield from _unknown_key(ctx, key, key_spans[key], specs, node_id, f"{type_name} nodes")
+    for key in to_check:
+        key_plan = plan.keys[key]
+        spec = key_plan.spec
+        value = draft.fields[key]
+        if spec.ignored and key in key_spans:
             yield _ignored_key(
-                ctx, key, draft.key_spans[key], spec, node_id, draft.fields, draft.value_span(key)
+                ctx, key, key_spans[key], spec, node_id, draft.fields, draft.value_span(key)
             )
             continue
-        yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
-        sub = draft.local(key)
-        yield from _nested(ctx, docs, spec, sub, value, node_id)
+        if not key_plan.accepts(value):
+            yield from _value_problems(ctx, docs, key, spec, value, draft.value_span(key), node_id)
+        if key_plan.nested:
+            yield from _nested(ctx, docs, spec, draft.local(key), value, node_id)
         if key == "retry_policy" and isinstance(value, dict):
-            yield from _retry_ranges(ctx, value, sub, draft.value_span(key), node_id)
+            yield from _retry_ranges(ctx, value, draft.local(key), draft.value_span(key), node_id)
 
 
 def _nested(
@@ -106,14 +178,42 @@ def check_workflow_fields(ctx: ValidationContext, body: YMap) -> Iterator[Proble
         if spec is None:
             yield from _unknown_key(ctx, key, entry.key.span, specs, None, "workflows")
             continue
-        value = entry.value.to_python()
         if spec.ignored:
-            yield _ignored_key(
-                ctx, key, entry.key.span, spec, None, body.to_python(), entry.value.span
-            )
+            # Only the sibling keys matter here, not their (possibly huge) values.
+            siblings = {_hashable(e.key.value): None for e in body.entries}
+            yield _ignored_key(ctx, key, entry.key.span, spec, None, siblings, entry.value.span)
             continue
+        nested = _has_closed_section(docs, spec)
+        if nested or spec.item_enum is not None:
+            value = entry.value.to_python()
+        else:
+            # `nodes` holds the whole workflow: converting it all to Python only
+            # to learn that each item is a mapping costs tens of milliseconds.
+            value = _shallow_python(entry.value)
         yield from _value_problems(ctx, docs, key, spec, value, entry.value.span, None)
-        yield from _nested(ctx, docs, spec, entry.value, value, None)
+        if nested:
+            yield from _nested(ctx, docs, spec, entry.value, value, None)
+
+
+def _shallow_python(node: YNode) -> Any:
+    """`node.to_python()` down to the items of a collection, whose own contents are left empty.
+
+    `check_value` looks no deeper than the JSON type of each item or map value
+    (item values matter only with `item_enum`, where callers convert fully).
+    """
+    if isinstance(node, YMap):
+        return {_hashable(e.key.value): _type_stub(e.value) for e in node.entries}
+    if isinstance(node, YSeq):
+        return [_type_stub(item) for item in node.items]
+    return node.value
+
+
+def _type_stub(node: YNode) -> Any:
+    if isinstance(node, YMap):
+        return {}
+    if isinstance(node, YSeq):
+        return []
+    return node.value
 
 
 def _section(

@@ -16,6 +16,7 @@ from engine.model import (
     EdgeKind,
     Fix,
     Node,
+    NodeRef,
     NodeType,
     Problem,
     RelatedInfo,
@@ -39,23 +40,30 @@ def check_graph(ctx: ValidationContext) -> Iterator[Problem]:
     workflow = ctx.workflow
     if workflow is None:
         return
-    ids = [n.id for n in workflow.nodes]
-    known = set(ids)
+    known = {n.id for n in workflow.nodes}
     for node in workflow.nodes:
+        first_next: NodeRef | None = None
+        second_next: NodeRef | None = None
         for ref in node.refs:
-            if ref.kind is EdgeKind.AUTO or ref.span is None:
+            kind = ref.kind
+            if kind is EdgeKind.NEXT:
+                if first_next is None:
+                    first_next = ref
+                elif second_next is None:
+                    second_next = ref
+            elif kind is EdgeKind.AUTO:
                 continue
-            if ref.target in known or ref.target == END_NODE:
+            if ref.span is None or ref.target in known or ref.target == END_NODE:
                 continue
-            yield _unknown_target(ctx, node, ref.target, ref.kind, ref.span, ids)
-        written_next = [r for r in node.refs if r.kind is EdgeKind.NEXT]
-        if len(written_next) > 1 and written_next[1].span is not None:
+            ids = [n.id for n in workflow.nodes]
+            yield _unknown_target(ctx, node, ref.target, kind, ref.span, ids)
+        if first_next is not None and second_next is not None and second_next.span is not None:
             yield ctx.problem(
                 "VW209",
                 Severity.WARNING,
-                f"only the first `next` target ('{written_next[0].target}') runs; "
+                f"only the first `next` target ('{first_next.target}') runs; "
                 "to run several nodes, use a parallel node.",
-                written_next[1].span,
+                second_next.span,
                 node=node,
             )
     yield from _unreachable(ctx, workflow)

@@ -173,8 +173,11 @@ def _is_boolean_expression(text: str) -> bool:
     return isinstance(body, ast.Constant) and isinstance(body.value, bool)
 
 
+_VICTOR_MISREADS = re.compile(r"\b(and|or|not)\b|[A-Za-z_]\.[A-Za-z_]")
+
+
 def _victor_misreads(text: str) -> bool:
-    return bool(re.search(r"\b(and|or|not)\b|[A-Za-z_]\.[A-Za-z_]", text))
+    return _VICTOR_MISREADS.search(text) is not None
 
 
 def _unquoted_boolean_keys(
