@@ -62,22 +62,31 @@ def _plain_value(text: str) -> Any:
         constructor = _constructor.yaml_constructors.get(tag)
         try:
             value = constructor(_constructor, yaml.ScalarNode(tag, text)) if constructor else text
-        except (ValueError, yaml.YAMLError):
+        except Exception:  # a resolver match the constructor rejects: keep the text
             value = text
     if len(_PLAIN_CACHE) < 10_000 and len(text) < 64:
         _PLAIN_CACHE[text] = value
     return value
 
 
-def _tagged_value(event: yaml.ScalarEvent) -> Any:
+def _tagged_value(event: yaml.ScalarEvent) -> tuple[Any, str | None]:
+    """The value an explicit tag (`!!int 3`) asks for, or the text and why not.
+
+    PyYAML's constructors raise all sorts of errors on bad text (`!!int` with
+    no value is an IndexError): any failure becomes a message, never a crash.
+    """
     tag = event.tag or ""
     constructor = _constructor.yaml_constructors.get(tag)
     if constructor is None:
-        return event.value
+        return event.value, None
     try:
-        return constructor(_constructor, yaml.ScalarNode(tag, event.value))
-    except (ValueError, yaml.YAMLError):
-        return event.value
+        return constructor(_constructor, yaml.ScalarNode(tag, event.value)), None
+    except Exception:
+        kind = tag.rsplit(":", 1)[-1]
+        return event.value, (
+            f"{event.value!r} is not a valid `!!{kind}` value; fix the value or remove the "
+            "tag (YAML loaders such as Victor's refuse this file)."
+        )
 
 
 class _Builder:
@@ -166,7 +175,10 @@ class _Builder:
                 elif tag == "!":
                     node = new(YScalar, (_plain_value(event.value), span, None, tag))
                 else:
-                    node = new(YScalar, (_tagged_value(event), span, None, tag))
+                    value, failure = _tagged_value(event)
+                    if failure is not None:
+                        self.problem("VW008", failure, span)
+                    node = new(YScalar, (value, span, None, tag))
                 if event.anchor:
                     anchors[event.anchor] = (node, 1)
                 append(node)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import compile
-from engine.model import CompileResult
-from tests.support import corpus_files
+from engine.model import CompileResult, Severity
+from tests.support import corpus_files, marker_line
 
 SEEDS = [p.read_text(encoding="utf-8") for p in corpus_files()[:6]] or [
     "workflows:\n  w:\n    nodes:\n      - id: a\n        next: [b]\n      - id: b\n"
@@ -30,3 +31,27 @@ def test_mutated_real_files(seed: str, cut: float, insert: str) -> None:
     position = int(len(seed) * cut)
     mutated = seed[:position] + insert + seed[position + len(insert) :]
     assert isinstance(compile(mutated, source="/tmp/m.yaml"), CompileResult)
+
+
+YAML_TAGS = ["int", "float", "bool", "null", "timestamp", "binary", "str", "set", "omap", "pairs"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tag=st.sampled_from(YAML_TAGS),
+    value=st.text(alphabet="0123456789-:.TZabx +e_=", max_size=12),
+)
+def test_explicitly_tagged_values(tag: str, value: str) -> None:
+    text = f"workflows:\n  w:\n    nodes:\n      - id: a\n        timeout: !!{tag} {value}\n"
+    assert isinstance(compile(text, source="/tmp/t.yaml"), CompileResult)
+
+
+@pytest.mark.parametrize("tagged", ["!!int", "!!float abc", "!!timestamp soon", "!!bool maybe"])
+def test_a_value_its_tag_cannot_read_is_an_error_at_the_value(tagged: str) -> None:
+    text = f"workflows:\n  w:\n    nodes:\n      - id: a\n        timeout: {tagged}  # @tagged\n"
+    found = [p for p in compile(text, source="/tmp/t.yaml").problems if p.code == "VW008"]
+    assert len(found) == 1
+    assert found[0].severity is Severity.ERROR
+    line = marker_line(text, "tagged")
+    assert (found[0].span.line, found[0].span.column) == (line, text.splitlines()[line].index("!!"))
+    assert "remove the tag" in found[0].message
