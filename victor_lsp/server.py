@@ -62,7 +62,7 @@ class VictorLanguageServer(LanguageServer):
         self._compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="victor-compile")
         self._inflight: dict[tuple[str, int | None], asyncio.Future[Analysis]] = {}
         self._timers: dict[str, asyncio.TimerHandle | asyncio.Task[None]] = {}
-        self._disk: dict[str, tuple[float, Analysis]] = {}
+        self._disk: dict[str, tuple[tuple[tuple[str, object], ...], Analysis]] = {}
         self.shutdown_requested = False
         """`shutdown` came before `exit`: the process exits with 0, else 1 (LSP spec)."""
 
@@ -268,37 +268,62 @@ class VictorLanguageServer(LanguageServer):
 
     # --- workspace files -----------------------------------------------------------------
 
-    def workspace_analyses(self) -> list[Analysis]:
-        """Open documents plus workflow files on disk under the workspace folders."""
+    async def workspace_analyses(self) -> list[Analysis]:
+        """Open documents plus workflow files on disk under the workspace folders.
+
+        Disk files compile on the compile thread, so the event loop keeps
+        answering while a large workspace is read.
+        """
         found = {uri: a for uri, a in self.store.current.items() if a.served}
+        skip = set(found) | set(self.workspace.text_documents)
+        loop = asyncio.get_running_loop()
+        on_disk = await loop.run_in_executor(self._compiler, self._disk_analyses, skip)
+        found.update((a.uri, a) for a in on_disk)
+        return list(found.values())
+
+    def _disk_analyses(self, skip: set[str]) -> list[Analysis]:
+        found = []
         for path in self._workspace_yaml_files():
             uri = convert.path_to_uri(path)
-            if uri in found or uri in self.workspace.text_documents:
+            if uri in skip:
                 continue
             analysis = self._disk_analysis(path, uri)
             if analysis is not None and analysis.served:
-                found[uri] = analysis
-        return list(found.values())
+                found.append(analysis)
+        return found
 
     async def workflow_analyses(self) -> list[Analysis]:
         """Current analyses of every workflow file: open documents, then files on disk."""
         for uri in list(self.workspace.text_documents):
             await self.analysis(uri)
-        return [a for a in self.workspace_analyses() if a.result.kind is FileKind.WORKFLOWS]
+        analyses = await self.workspace_analyses()
+        return [a for a in analyses if a.result.kind is FileKind.WORKFLOWS]
 
     async def file_analysis(self, path: str) -> Analysis | None:
         """The analysis of a file: its open document's current text, else the disk."""
         uri = convert.path_to_uri(path)
         if uri in self.workspace.text_documents:
             return await self.analysis(uri)
-        return self._disk_analysis(path, uri)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._compiler, self._disk_analysis, path, uri)
+
+    def _stamp(self, path: str) -> object:
+        """What says a file changed: its open document's version, else its mtime."""
+        document = self.workspace.text_documents.get(convert.path_to_uri(path))
+        if document is not None:
+            return ("open", document.version)
+        try:
+            return os.stat(path).st_mtime_ns
+        except OSError:
+            return None
 
     def _disk_analysis(self, path: str, uri: str) -> Analysis | None:
+        """A file on disk, compiled again when it or a library it uses changed."""
+        cached = self._disk.get(path)
+        if cached is not None and all(self._stamp(p) == stamp for p, stamp in cached[0]):
+            return cached[1]
+        stamp = self._stamp(path)
         try:
-            mtime = os.stat(path).st_mtime
-            cached = self._disk.get(path)
-            if cached is not None and cached[0] == mtime:
-                return cached[1]
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError):
@@ -306,7 +331,9 @@ class VictorLanguageServer(LanguageServer):
         analysis = analyze(
             uri, None, text, path, self.compile_inputs(), self.encoding, self.read_file
         )
-        self._disk[path] = (mtime, analysis)
+        used = analysis.result.dependencies
+        stamps = ((path, stamp), *((dependency, self._stamp(dependency)) for dependency in used))
+        self._disk[path] = (stamps, analysis)
         return analysis
 
     def _workspace_yaml_files(self) -> Iterable[str]:
@@ -459,7 +486,7 @@ def _register(ls: VictorLanguageServer) -> None:
             await ls.analysis(uri)
         previous = {p.uri: p.value for p in params.previous_result_ids}
         reports: list[types.WorkspaceDocumentDiagnosticReport] = []
-        for analysis in ls.workspace_analyses():
+        for analysis in await ls.workspace_analyses():
             items = convert.diagnostics(analysis, ls.positions_for)
             result_id = _result_id(items)
             if previous.get(analysis.uri) == result_id:
@@ -484,10 +511,10 @@ def _register(ls: VictorLanguageServer) -> None:
         return convert.document_symbols(analysis) if analysis else None
 
     @ls.feature(types.WORKSPACE_SYMBOL)
-    def workspace_symbol(
+    async def workspace_symbol(
         ls: VictorLanguageServer, params: types.WorkspaceSymbolParams
     ) -> list[types.WorkspaceSymbol]:
-        return convert.workspace_symbols(ls.workspace_analyses(), params.query)
+        return convert.workspace_symbols(await ls.workspace_analyses(), params.query)
 
     @ls.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding_range(

@@ -249,6 +249,34 @@ async def test_workspace_diagnostics_for_open_and_disk_files(
     )
 
 
+async def test_workspace_diagnostics_of_disk_files_follow_their_libraries(
+    bare: LanguageClient, tmp_path: Path
+) -> None:
+    """A workflow only on disk is checked again when a library it uses changes: on disk
+    (no watcher event needed) or unsaved in an open buffer."""
+    await initialize(bare, NEOVIM, tmp_path)
+    library = tmp_path / "lib" / "gates.yaml"
+    library.parent.mkdir()
+    library.write_text(GATES, encoding="utf-8")
+    user = tmp_path / "hotfix.yaml"
+    user.write_text(HOTFIX, encoding="utf-8")
+
+    def errors(report: types.WorkspaceDocumentDiagnosticReport) -> list[str]:
+        assert isinstance(report, types.WorkspaceFullDocumentDiagnosticReport)
+        return [str(d.code) for d in report.items if d.severity == types.DiagnosticSeverity.Error]
+
+    first = await _workspace_report(bare, {})
+    assert errors(first[user.as_uri()]) == []
+
+    library.write_text(GATES.replace("id: notify", "id: notify_team"), encoding="utf-8")
+    second = await _workspace_report(bare, {})
+    assert len(errors(second[user.as_uri()])) == 1  # `#notify` no longer resolves
+
+    await open_doc(bare, library, GATES)  # the buffer still has the old text, unsaved
+    third = await _workspace_report(bare, {})
+    assert errors(third[user.as_uri()]) == []
+
+
 async def test_document_pull_diagnostics_unchanged_on_repeat(
     bare: LanguageClient, tmp_path: Path
 ) -> None:
