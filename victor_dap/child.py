@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from victor_dap.rpc import EventHandler, RpcConnection
+from victor_dap.rpc import LINE_LIMIT, EventHandler, RpcConnection
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ async def start_debuggee(
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connected.set_result((reader, writer))
 
-    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    server = await asyncio.start_server(accept, "127.0.0.1", 0, limit=LINE_LIMIT)
     port = server.sockets[0].getsockname()[1]
     child_env = dict(os.environ)
     child_env.update(env)

@@ -41,7 +41,7 @@ from engine.hitl import APPROVED, REJECTED, HitlResponse
 from engine.model import Node, NodeType
 from victor_dap.handler_debug import PythonDebugServer, PythonDebugUnavailable
 from victor_dap.launch_args import LAUNCH_SETTINGS
-from victor_dap.rpc import RpcConnection
+from victor_dap.rpc import LINE_LIMIT, RpcConnection
 
 PYTHON_ATTACH_TIMEOUT = 30.0
 
@@ -452,7 +452,7 @@ def _watch_parent() -> None:
 
 
 async def serve(port: int, token: str) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=LINE_LIMIT)
     sock = writer.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):

@@ -15,6 +15,11 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+LINE_LIMIT = 1 << 30
+"""Stream buffer limit for both ends: one message is one line, and a large workflow
+state (launch inputs, a `variables` page of 10,000 keys) makes lines of megabytes;
+asyncio's default of 64 KiB would end the connection."""
+
 EventHandler = Callable[[str, dict[str, Any]], None]
 RequestHandler = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -72,7 +77,11 @@ class RpcConnection:
         """Read until the other side closes; then fail pending calls."""
         try:
             while True:
-                line = await self._reader.readline()
+                try:
+                    line = await self._reader.readline()
+                except ValueError:  # longer than LINE_LIMIT: dropped; its caller times out
+                    log.warning("rpc: dropped a message longer than %d bytes", LINE_LIMIT)
+                    continue
                 if not line:
                     break
                 try:
