@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -40,6 +41,69 @@ _constructor = yaml.constructor.SafeConstructor()
 _PLAIN_CACHE: dict[str, Any] = {}
 _NUMERIC_START = re.compile(r"[-+0-9.]")
 _scalar_value = itemgetter(0)
+
+_EDITOR_BREAK = re.compile(r"\r\n|\r|\n")
+_SPLITLINES_ONLY_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""Characters `str.splitlines` breaks at but editors (and the LSP) do not."""
+_MARKS_OFF = ("\x85", "\u2028", "\u2029", "\ufeff")
+"""Characters after which the parsers' line/column disagree with editors'.
+
+The YAML parsers break lines at U+0085, U+2028 and U+2029, and PyYAML's
+reader leaves U+FEFF out of columns; libyaml also leaves a leading BOM out of
+its character index."""
+_NOT_YAML_TEXT = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+"""What a YAML 1.1 reader refuses (PyYAML's own printable set)."""
+
+
+def editor_lines(text: str) -> list[str]:
+    """The text's lines as editors and the LSP count them: breaks are \\n, \\r\\n, \\r.
+
+    Like `str.splitlines`, a final line break does not start another line.
+    """
+    if not any(char in text for char in _SPLITLINES_ONLY_BREAKS):
+        return text.splitlines()  # same split, faster
+    lines = _EDITOR_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+class _Mark(NamedTuple):
+    line: int
+    column: int
+
+
+class _EditorPositions:
+    """Parser marks to editor (line, column), through the marks' character index.
+
+    Only used when the text holds a character in `_MARKS_OFF`, where the
+    parsers' own line and column are wrong for an editor.
+    """
+
+    def __init__(self, text: str, index_shift: int) -> None:
+        self.starts = [0, *(match.end() for match in _EDITOR_BREAK.finditer(text))]
+        self.shift = index_shift
+
+    def at_index(self, index: int) -> _Mark:
+        line = bisect_right(self.starts, index) - 1
+        return _Mark(line, index - self.starts[line])
+
+    def mark(self, mark: Any) -> Any:
+        if mark is None:
+            return None
+        return self.at_index(mark.index + self.shift)
+
+    def events(self, get_event: Callable[[], Any]) -> Callable[[], Any]:
+        def get() -> Any:
+            event = get_event()
+            if event is not None:
+                event.start_mark = self.mark(event.start_mark)
+                event.end_mark = self.mark(event.end_mark)
+            return event
+
+        return get
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,15 +395,23 @@ def parse_yaml(text: str, source: str) -> ParsedYaml:
 
 
 def _parse_yaml(text: str, source: str) -> ParsedYaml:
-    lines = text.splitlines() or [""]
+    lines = editor_lines(text) or [""]
     builder = _Builder(source, lines)
     root: YNode | None = None
     parser: Any = None
+    positions: _EditorPositions | None = None
+    if any(char in text for char in _MARKS_OFF):
+        shift = 1 if text.startswith("\ufeff") and _Parser is not yaml.SafeLoader else 0
+        positions = _EditorPositions(text, shift)
     try:
         parser = _Parser(text)
-        root = builder.build(parser.get_event)
+        get_event = parser.get_event if positions is None else positions.events(parser.get_event)
+        root = builder.build(get_event)
     except yaml.MarkedYAMLError as exc:
-        builder.problems.append(_syntax_problem(exc, source, lines))
+        builder.problems.append(_syntax_problem(exc, source, lines, positions))
+        root = None
+    except (yaml.reader.ReaderError, UnicodeError) as exc:
+        builder.problems.append(_unreadable_character(exc, text, source))
         root = None
     except yaml.YAMLError as exc:
         builder.problems.append(
@@ -365,29 +437,156 @@ def _parse_yaml(text: str, source: str) -> ParsedYaml:
     return ParsedYaml(root, tuple(builder.problems), tuple(lines))
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, source: str, lines: list[str]) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
+def _unreadable_character(exc: Exception, text: str, source: str) -> Problem:
+    """A character no YAML reader accepts, located by searching the text itself.
+
+    libyaml reports a byte offset and chokes on lone surrogates before reading
+    anything, so its own position is not used.
+    """
+    found = _NOT_YAML_TEXT.search(text)
+    if found is None:  # pragma: no cover - the parsers refuse only these characters
+        return Problem(
+            "VW001", Severity.ERROR, f"YAML error: {exc}", source, SourceSpan.point(0, 0)
+        )
+    index = found.start()
+    code = ord(text[index])
+    if 0xD800 <= code <= 0xDFFF:
+        what = f"U+{code:04X} is half of a UTF-16 surrogate pair, not a character"
+    else:
+        what = f"Control character U+{code:04X} is not allowed in YAML"
+    position = _EditorPositions(text, 0).at_index(index)
+    return Problem(
+        "VW001",
+        Severity.ERROR,
+        f"{what}; remove the character U+{code:04X}"
+        " (inside a double-quoted string, write an escape such as \\t or \\x0c instead).",
+        source,
+        SourceSpan(position.line, position.column, position.line, position.column + 1),
+    )
+
+
+_CLOSERS = {"[": "]", "{": "}", '"': '"', "'": "'"}
+_OPENERS = {"quoted scalar": "quote", "flow sequence": "[", "flow mapping": "{"}
+"""Parser contexts of a token that must be closed; an error far from it means it was not."""
+_TRAILING_COMMENT = re.compile(r"\s+#.*$|\s+$")
+
+
+def _syntax_problem(
+    exc: yaml.MarkedYAMLError,
+    source: str,
+    lines: list[str],
+    positions: _EditorPositions | None,
+) -> Problem:
+    """A parser error as a problem at the character at fault, with advice.
+
+    libyaml and PyYAML word their errors differently; the common ones get one
+    message (the same from both parsers) that says what to do. An error found
+    at the end of the text (an unclosed quote or bracket) is placed at the
+    opening character, where the fix goes.
+    """
+    problem_mark = exc.problem_mark
+    context_mark = exc.context_mark
+    if positions is not None:
+        problem_mark = positions.mark(problem_mark)
+        context_mark = positions.mark(context_mark)
+    context = exc.context or ""
+    problem = exc.problem or ""
+    mark = problem_mark or context_mark
+    opener = _OPENERS.get(next((k for k in _OPENERS if k in context), ""))
+    unclosed = opener is not None and (
+        problem_mark is None
+        or _is_past_text(problem_mark, lines)
+        or (context_mark is not None and context_mark.line != problem_mark.line)
+    )
+    simple_key = "simple key" in context
+    if context_mark is not None and (unclosed or simple_key):
+        mark = context_mark
     line = mark.line if mark is not None else 0
     column = mark.column if mark is not None else 0
-    line = min(line, len(lines) - 1)
-    width = len(lines[line]) if 0 <= line < len(lines) else 0
-    end_column = column + 1 if column < width else column
-    parts = [p for p in (exc.context, exc.problem) if p]
-    detail = ", ".join(parts) if parts else "invalid YAML"
+    line = max(0, min(line, len(lines) - 1))
+    text = lines[line] if line < len(lines) else ""
+    column = min(column, len(text))
+    char = text[column : column + 1]
+    end_column = column + 1 if char else column
+    if simple_key and char:
+        end_column = column + len(_TRAILING_COMMENT.sub("", text[column:])) or end_column
+    advice = _advice(context, problem, char, unclosed)
+    if advice is None:
+        detail = ", ".join(part for part in (context, problem) if part) or "invalid YAML"
+        advice = f"{detail}; check the quoting and indentation here"
     related: tuple[RelatedInfo, ...] = ()
-    if exc.context_mark is not None and exc.problem_mark is not None and exc.context_mark != mark:
+    if context_mark is not None and problem_mark is not None and context_mark != mark:
         related = (
             RelatedInfo(
-                exc.context or "started here",
+                context.removeprefix("while ") or "started here",
                 source,
-                SourceSpan.point(exc.context_mark.line, exc.context_mark.column),
+                SourceSpan.point(context_mark.line, context_mark.column),
             ),
         )
     return Problem(
         "VW001",
         Severity.ERROR,
-        f"YAML syntax error: {detail}. Fix the YAML at this position.",
+        f"YAML syntax error: {advice}.",
         source,
         SourceSpan(line, column, line, end_column),
         related=related,
     )
+
+
+def _is_past_text(mark: Any, lines: list[str]) -> bool:
+    """Whether a mark sits after the last non-blank character of the text (the parser ran out)."""
+    last = len(lines) - 1
+    while last > 0 and not lines[last].strip():
+        last -= 1
+    return mark.line > last or (mark.line == last and mark.column >= len(lines[last].rstrip()))
+
+
+def _advice(context: str, problem: str, char: str, unclosed: bool) -> str | None:
+    """What to do about a parser error, or None for a rare one (shown as the parser says)."""
+    if unclosed and char in _CLOSERS:
+        if char in "'\"":
+            return f"this quoted string is never closed; add the closing {char} at its end"
+        kind, part = ("list", "item") if char == "[" else ("mapping", "entry")
+        closer = _CLOSERS[char]
+        return f"this {char} {kind} is never closed; add the closing {closer} after its last {part}"
+    if "cannot start any token" in problem or "tab character" in problem:
+        if char == "\t":
+            return "a tab cannot indent YAML or start a value; replace the tab with spaces"
+        if char in ("@", "`"):
+            return (
+                f"'{char}' is reserved in YAML and cannot start a plain value; "
+                "put the value in quotes"
+            )
+        if char:
+            return f"'{char}' cannot start a value here; put the value in quotes"
+    if "mapping values are not allowed" in problem:
+        return (
+            "a ':' is not allowed here; quote the value if the ': ' belongs to the text, "
+            "or fix this line's indentation"
+        )
+    if "could not find expected ':'" in problem:
+        return (
+            "this key has no ':' after it; add ': ' after the key, "
+            "or indent the line as a continuation"
+        )
+    if "expected ',' or ']'" in problem:
+        return "expected ',' or ']' here; separate the list's items with ',', close it with ']'"
+    if "expected ',' or '}'" in problem:
+        return (
+            "expected ',' or '}' here; separate the mapping's entries with ',', close it with '}'"
+        )
+    if "block mapping" in context and ("expected key" in problem or "<block end>" in problem):
+        return (
+            "this line does not line up with the keys of its mapping; "
+            "indent it like the keys around it (spaces only)"
+        )
+    if "block collection" in context and ("'-' indicator" in problem or "<block end>" in problem):
+        return (
+            "this line does not line up with its list; indent it like the other items "
+            "and start each item with '- ' (a dash and a space)"
+        )
+    if "incompatible YAML document" in problem:
+        return "only YAML 1.x is read; write `%YAML 1.1` or remove the directive"
+    if "duplicate" in problem and "directive" in problem:
+        return "this directive repeats an earlier one; remove it"
+    return None
