@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from engine.loader import editor_lines
 from engine.model import Problem
 
 _DIRECTIVE = re.compile(
@@ -53,7 +54,7 @@ def parse_suppressions(text: str) -> Suppressions:
     """Read every `# victor: disable...` directive of a text."""
     if "victor:" not in text:
         return Suppressions()
-    lines = text.splitlines()
+    lines = editor_lines(text)  # problems' lines count \n, \r\n and \r only
     file_codes: set[str] = set()
     line_codes: dict[int, set[str]] = {}
     for number, line in enumerate(lines):

@@ -83,3 +83,17 @@ def test_lines_are_editor_lines(parser: str) -> None:
     assert parsed.root is not None
     c_key = parsed.root.entries[2].key  # type: ignore[union-attr]
     assert (c_key.span.line, c_key.span.column) == (2, 0)
+
+
+def test_a_suppression_comment_after_a_unicode_line_break_still_applies(parser: str) -> None:
+    text = (
+        "workflows:\n  w:\n    nodes:\n"
+        '      - id: a\n        goal: "first\u2028second"\n'
+        "        next: [missing]  # victor: disable-line=VW{code}\n"
+        "      - id: b\n"
+    )
+    problems = compile(text.format(code="000"), source="/tmp/b.yaml").problems
+    unknown = [p for p in problems if "missing" in p.message]
+    assert unknown
+    kept = compile(text.format(code=unknown[0].code[2:]), source="/tmp/b.yaml").problems
+    assert not any("missing" in p.message for p in kept)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,3 +56,43 @@ def test_a_value_its_tag_cannot_read_is_an_error_at_the_value(tagged: str) -> No
     line = marker_line(text, "tagged")
     assert (found[0].span.line, found[0].span.column) == (line, text.splitlines()[line].index("!!"))
     assert "remove the tag" in found[0].message
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(st.characters(codec=None, categories=None), max_size=200))
+def test_any_code_point_even_a_lone_surrogate(text: str) -> None:
+    # An LSP client can send lone surrogates (JSON "\ud800"); files cannot hold them.
+    assert isinstance(compile(text, source="/tmp/r.yaml"), CompileResult)
+
+
+# No tab: libyaml accepts a tab as separating whitespace (`key\t: value`, valid YAML)
+# where PyYAML's scanner refuses it, so the parsers differ there by design.
+_AWKWARD = " :-[]{}#&*!|>'\"\n\r\u2028\u2029\x85\ufeff\x0c\U0001f600é"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from(SEEDS),
+    cut=st.floats(min_value=0, max_value=1),
+    insert=st.text(alphabet=_AWKWARD, max_size=8),
+)
+def test_both_parsers_place_every_problem_alike(seed: str, cut: float, insert: str) -> None:
+    from engine import loader
+
+    position = int(len(seed) * cut)
+    mutated = seed[:position] + insert + seed[position:]
+    if not loader.HAS_C_PARSER:
+        return
+    with_c = compile(mutated, source="/tmp/m.yaml").problems
+    python = loader._Parser
+    loader._Parser = yaml.SafeLoader
+    try:
+        pure = compile(mutated, source="/tmp/m.yaml").problems
+    finally:
+        loader._Parser = python
+    syntax_errors = [p for p in (*with_c, *pure) if p.code == "VW001"]
+    if syntax_errors:
+        # The parsers detect broken YAML at different tokens; both must refuse it.
+        assert any(p.code == "VW001" for p in with_c) and any(p.code == "VW001" for p in pure)
+        return
+    assert [(p.code, p.span) for p in with_c] == [(p.code, p.span) for p in pure]
