@@ -55,12 +55,31 @@ def node_blocks(workflows: Iterable[Workflow], source: str) -> list[tuple[Node, 
     return found
 
 
-def bind_line(workflows: Iterable[Workflow], source: str, line: int) -> LineBinding:
-    """The node a breakpoint on 0-based `line` of `source` stops at."""
+def _in_block(span: SourceSpan, line: int) -> bool:
+    # A block ending at column 0 ends before that line (the next item starts there).
+    return span.contains_line(line) and not (line == span.end_line and span.end_column == 0)
+
+
+def bind_line(
+    workflows: Iterable[Workflow],
+    source: str,
+    line: int,
+    *,
+    not_debugged: Iterable[Workflow] = (),
+) -> LineBinding:
+    """The node a breakpoint on 0-based `line` of `source` stops at.
+
+    `workflows` are the ones being debugged; `not_debugged` the other workflows of
+    the same file, so that a line in one of them is explained rather than bound
+    (the same node id may exist in both).
+    """
     blocks = node_blocks(workflows, source)
     for node, span in blocks:
-        if span.contains_line(line) and not (line == span.end_line and span.end_column == 0):
+        if _in_block(span, line):
             return LineBinding(span.line, node.id)
+    why = _why_not_bound(source, line, not_debugged)
+    if why is not None:
+        return LineBinding(line, None, why)
     if not blocks:
         return LineBinding(
             line,
@@ -72,6 +91,31 @@ def bind_line(workflows: Iterable[Workflow], source: str, line: int) -> LineBind
         None,
         f"line {line + 1} is outside every node; put the breakpoint on a line of a node's block",
     )
+
+
+def _why_not_bound(source: str, line: int, not_debugged: Iterable[Workflow]) -> str | None:
+    """Why a line inside some node's block cannot stop this run, or None."""
+    for workflow in not_debugged:
+        for node, span in node_blocks((workflow,), source):
+            if _in_block(span, line):
+                return (
+                    f"line {line + 1} is in node {node.id!r} of workflow {workflow.name!r}, "
+                    "which is not the workflow being debugged; debug that workflow to stop here"
+                )
+    from engine.libraries import LibraryError, load_library
+
+    try:
+        library = load_library(source)
+    except LibraryError:
+        return None
+    for kind, entries in (("node", library.nodes), ("stage", library.stages)):
+        for name, block in entries.items():
+            if _in_block(block.span, line):
+                return (
+                    f"line {line + 1} is in {kind} {name!r} of this library, which the workflow "
+                    "being debugged does not use"
+                )
+    return None
 
 
 def node_lines(workflows: Iterable[Workflow], source: str, start: int, end: int) -> list[int]:

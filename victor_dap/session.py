@@ -91,6 +91,8 @@ class DebugSession:
         self._launch: LaunchArguments | None = None
         self._launch_raw: dict[str, Any] = {}
         self._workflows: tuple[Workflow, ...] = ()
+        self._program_workflows: tuple[Workflow, ...] = ()
+        """Every workflow of the launched file (breakpoints in the others are explained)."""
         self._configured = False
         self._started = False
         # What the client set, as specs for the workflow process; each keeps (under
@@ -290,6 +292,7 @@ class DebugSession:
         except OSError as exc:
             self._fail_launch([f"{launch.program}: {exc}"])
         self._workflows = (workflow,)
+        self._program_workflows = result.workflows
         try:
             child = await start_debuggee(
                 cwd=launch.cwd,
@@ -321,10 +324,7 @@ class DebugSession:
             self._child = None
             self._fail_launch(str(exc).splitlines())
         if not launch.noDebug:
-            for source, specs in self._source_breakpoints.items():
-                await self._apply_in_child(
-                    specs, self._child_setter("setBreakpoints", source=source), notify=True
-                )
+            await self._rebind_source_breakpoints()
             if self._function_breakpoints:
                 await self._apply_in_child(
                     self._function_breakpoints,
@@ -393,55 +393,87 @@ class DebugSession:
 
     # ----------------------------------------------------------------- breakpoints
 
-    def _bound_workflows(self, source: str) -> tuple[Workflow, ...]:
-        if self._workflows and any(
-            same_file(w.source, source)
-            or any(n.origin and same_file(n.origin.source, source) for n in w.nodes)
-            for w in self._workflows
-        ):
-            return self._workflows
+    def _binding(self, source: str) -> tuple[tuple[Workflow, ...], tuple[Workflow, ...]]:
+        """(workflows breakpoints in `source` bind to, other workflows of that file).
+
+        Before launch every workflow of the file is a candidate (the launch
+        re-binds them, see `_rebind_source_breakpoints`); after it only the one
+        being debugged is, and a file that is not part of the run binds nothing.
+        """
+        if self._workflows:
+            debugged = {w.name for w in self._workflows}
+            others = tuple(
+                w
+                for w in self._program_workflows
+                if w.name not in debugged and same_file(w.source, source)
+            )
+            return self._workflows, others
         from engine.debug_setup import compile_program
 
         try:
-            return compile_program(source).workflows
+            return compile_program(source).workflows, ()
         except OSError as exc:
             raise DapError(f"cannot read {source}: {exc}") from exc
+
+    def _bind(self, source: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Bind each entry's `line` to a node (updating its `_result`); the bound ones."""
+        workflows, others = self._binding(source)
+        bound = []
+        for entry in entries:
+            binding = bind_line(workflows, source, entry["line"], not_debugged=others)
+            result = entry["_result"]
+            result["verified"] = binding.verified
+            result["line"] = self._line_out(binding.line)
+            if binding.message:
+                result["message"] = binding.message
+            else:
+                result.pop("message", None)
+            entry["node"] = binding.node_id
+            if binding.node_id is not None:
+                bound.append(entry)
+        return bound
 
     async def on_setBreakpoints(self, arguments: dict[str, Any]) -> dict[str, Any]:
         source = self._source_in(arguments, "setBreakpoints")
         specs = arguments.get("breakpoints")
         if specs is None:
-            specs = [{"line": line} for line in arguments.get("lines", [])]
-        workflows = self._bound_workflows(source)
-        results: list[dict[str, Any]] = []
-        to_child: list[dict[str, Any]] = []
+            specs = [{"line": line} for line in arguments.get("lines") or []]
+        if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+            raise DapError("setBreakpoints: `breakpoints` must be a list of objects")
+        entries: list[dict[str, Any]] = []
         for spec in specs:
-            binding = bind_line(workflows, source, self._line_in(int(spec.get("line", 0))))
-            result: dict[str, Any] = {
-                "id": next(self._bp_ids),
-                "verified": binding.verified,
-                "line": self._line_out(binding.line),
-                "source": self._source_out(source),
-            }
-            if binding.message:
-                result["message"] = binding.message
-            results.append(result)
-            if binding.node_id is not None:
-                to_child.append(
-                    {
-                        "node": binding.node_id,
-                        "condition": spec.get("condition"),
-                        "hitCondition": spec.get("hitCondition"),
-                        "logMessage": spec.get("logMessage"),
-                        "_result": result,
-                    }
+            line = spec.get("line")
+            if not isinstance(line, int) or isinstance(line, bool):
+                raise DapError(
+                    f"setBreakpoints: each breakpoint needs an integer `line`, not {line!r}"
                 )
-        self._source_breakpoints[source] = to_child
-        if self._debugging():
-            await self._apply_in_child(
-                to_child, self._child_setter("setBreakpoints", source=source)
+            entries.append(
+                {
+                    "line": self._line_in(line),
+                    "condition": spec.get("condition"),
+                    "hitCondition": spec.get("hitCondition"),
+                    "logMessage": spec.get("logMessage"),
+                    "_result": {"id": next(self._bp_ids), "source": self._source_out(source)},
+                }
             )
-        return {"breakpoints": results}
+        bound = self._bind(source, entries)
+        self._source_breakpoints[source] = entries
+        if self._debugging():
+            await self._apply_in_child(bound, self._child_setter("setBreakpoints", source=source))
+        return {"breakpoints": [entry["_result"] for entry in entries]}
+
+    async def _rebind_source_breakpoints(self) -> None:
+        """At launch: bind breakpoints set earlier to the workflow chosen, and tell the
+        client about every one whose verdict changed."""
+        for source, entries in self._source_breakpoints.items():
+            before = [dict(entry["_result"]) for entry in entries]
+            bound = self._bind(source, entries)
+            await self._apply_in_child(bound, self._child_setter("setBreakpoints", source=source))
+            for entry, earlier in zip(entries, before, strict=True):
+                if entry["_result"] != earlier:
+                    self.event(
+                        "breakpoint", {"reason": "changed", "breakpoint": dict(entry["_result"])}
+                    )
 
     def _child_setter(self, method: str, **params: Any) -> Callable[[list[dict[str, Any]]], Any]:
         return lambda nodes: self._call(method, nodes=nodes, **params)
@@ -458,7 +490,8 @@ class DebugSession:
     ) -> None:
         """Send breakpoints to the run; with `notify`, tell the client what changed since
         it was answered (breakpoints set before launch are judged only now)."""
-        nodes = [{k: v for k, v in spec.items() if k != "_result"} for spec in specs]
+        fields = ("node", "condition", "hitCondition", "logMessage")
+        nodes = [{k: spec.get(k) for k in fields} for spec in specs]
         answers = await send(nodes)
         for spec, answer in zip(specs, answers, strict=False):
             result = spec["_result"]
@@ -515,7 +548,7 @@ class DebugSession:
         source = self._source_in(arguments, "breakpointLocations")
         start = self._line_in(int(arguments.get("line", 1)))
         end = self._line_in(int(arguments.get("endLine", arguments.get("line", 1))))
-        lines = node_lines(self._bound_workflows(source), source, start, end)
+        lines = node_lines(self._binding(source)[0], source, start, end)
         return {"breakpoints": [{"line": self._line_out(line)} for line in lines]}
 
     # ----------------------------------------------------------------- inspection

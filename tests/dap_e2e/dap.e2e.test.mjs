@@ -120,3 +120,57 @@ test("a compile error fails the launch with file:line", async () => {
     await dc.stop();
   }
 });
+
+const TWO_WORKFLOWS = `workflows:
+  first:
+    nodes:
+      - id: shared               # @first_shared
+        type: transform
+        transform: "a = 1"
+  second:
+    nodes:
+      - id: shared               # @second_shared
+        type: transform
+        transform: "b = 1"
+`;
+
+const OTHER_FILE = `workflows:
+  other:
+    nodes:
+      - id: shared               # @other_shared
+        type: transform
+        transform: "c = 1"
+`;
+
+test("breakpoints in a workflow or file that is not being debugged never stop the run", async () => {
+  const two = path.join(dir, "two.yaml");
+  const other = path.join(dir, "other.yaml");
+  fs.writeFileSync(two, TWO_WORKFLOWS);
+  fs.writeFileSync(other, OTHER_FILE);
+  await startClient();
+  const stops = [];
+  dc.on("stopped", (event) => stops.push(event));
+  try {
+    await dc.initializeRequest();
+    // As VS Code does, breakpoints may arrive before the launch is handled.
+    const secondLine = markerLine(TWO_WORKFLOWS, "second_shared");
+    const early = await dc.setBreakpointsRequest({ source: { path: two }, breakpoints: [{ line: secondLine }] });
+    const changed = dc.waitForEvent("breakpoint");
+    await dc.launchRequest({ program: two, workflow: "first" });
+    const event = await changed;
+    assert.equal(event.body.breakpoint.id, early.body.breakpoints[0].id);
+    assert.equal(event.body.breakpoint.verified, false);
+    assert.match(event.body.breakpoint.message, /workflow 'second'/);
+
+    const late = await dc.setBreakpointsRequest({ source: { path: two }, breakpoints: [{ line: secondLine }] });
+    assert.equal(late.body.breakpoints[0].verified, false);
+    assert.match(late.body.breakpoints[0].message, /workflow 'second'/);
+    const elsewhere = await dc.setBreakpointsRequest({ source: { path: other }, breakpoints: [{ line: markerLine(OTHER_FILE, "other_shared") }] });
+    assert.equal(elsewhere.body.breakpoints[0].verified, false);
+
+    await Promise.all([dc.configurationDoneRequest(), dc.waitForEvent("terminated")]);
+    assert.deepEqual(stops, []);
+  } finally {
+    await dc.stop();
+  }
+});
