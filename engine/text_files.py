@@ -9,7 +9,12 @@ text means.
 from __future__ import annotations
 
 import errno
+import re
 from pathlib import Path
+
+_BOM = b"\xef\xbb\xbf"
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+"""Line breaks as editors count them."""
 
 
 class UnreadableFileError(Exception):
@@ -42,12 +47,16 @@ def read_text_file(path: str | Path) -> str:
         raise UnreadableFileError(reason or f"{exc.strerror or exc}; check the path") from exc
     if b"\x00" in data:
         raise UnreadableFileError("it holds binary data, not text; give a UTF-8 text file")
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]  # an encoding mark editors hide: not a column of line 1
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start)
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", errors="replace"))
+        before = data[: exc.start]
+        breaks = list(_LINE_BREAK.finditer(before))
+        line = len(breaks)
+        line_start = breaks[-1].end() if breaks else 0
+        column = len(before[line_start:].decode("utf-8", errors="replace"))
         raise UnreadableFileError(
             f"line {line + 1} column {column + 1} is not UTF-8 text "
             f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8",
