@@ -44,6 +44,9 @@ class Analysis:
     """Problems of this file after suppressions and disabled checks."""
     parsed: bool
     """The text was valid YAML (features can trust spans)."""
+    inputs: tuple[tuple[str, object], ...] = ()
+    """(path, stamp) of every other file the compile read, as the server stamps them;
+    the analysis is stale once one of them changed (see `VictorLanguageServer.fresh`)."""
     _root: YNode | None = field(default=None, repr=False)
     _root_done: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

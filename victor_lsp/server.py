@@ -18,10 +18,12 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
 
 from engine.config import RegistryNames
 from engine.model import FileKind
@@ -93,18 +95,29 @@ class VictorLanguageServer(LanguageServer):
         root = self.workspace.root_path if self.workspace.root_uri else None
         return path if os.path.isabs(path) or not root else os.path.join(root, path)
 
+    def document(self, uri: str) -> TextDocument | None:
+        """The open document of `uri`, however the client percent-encoded it.
+
+        pygls keys open documents by the *unquoted* URI, while clients send
+        `file:///My%20Flows/...`: looking up the raw URI would miss every file
+        whose path has a space or a non-ASCII character."""
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def open_uris(self) -> list[str]:
+        """The URIs of the open documents, spelled as the client sent them."""
+        return [document.uri for document in self.workspace.text_documents.values()]
+
     def read_file(self, path: str) -> str:
         """Library reads see unsaved editor buffers first."""
-        uri = convert.path_to_uri(path)
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(convert.path_to_uri(path))
         if document is not None:
             return document.source
         with open(path, encoding="utf-8") as handle:
             return handle.read()
 
     def positions_for(self, path: str) -> PositionMap | None:
-        uri = convert.path_to_uri(path)
-        current = self.store.current.get(uri)
+        document = self.document(convert.path_to_uri(path))
+        current = self.store.current.get(document.uri) if document is not None else None
         if current is not None:
             return current.positions
         try:
@@ -116,12 +129,12 @@ class VictorLanguageServer(LanguageServer):
 
     async def analysis(self, uri: str) -> Analysis | None:
         """The analysis of the document's current version, compiling it if needed."""
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         if document is None:
             return None
         version = document.version
         cached = self.store.get(uri, version)
-        if cached is not None:
+        if cached is not None and self.fresh(cached):
             return cached
         key = (uri, version)
         future = self._inflight.get(key)
@@ -132,15 +145,7 @@ class VictorLanguageServer(LanguageServer):
             inputs, encoding = self.compile_inputs(), self.encoding
             future = asyncio.ensure_future(
                 loop.run_in_executor(
-                    self._compiler,
-                    analyze,
-                    uri,
-                    version,
-                    text,
-                    path,
-                    inputs,
-                    encoding,
-                    self.read_file,
+                    self._compiler, self._analyze, uri, version, text, path, inputs, encoding
                 )
             )
             self._inflight[key] = future
@@ -148,6 +153,34 @@ class VictorLanguageServer(LanguageServer):
         result = await asyncio.shield(future)
         self.store.put(result)
         return result
+
+    def _analyze(
+        self,
+        uri: str,
+        version: int | None,
+        text: str,
+        path: str,
+        inputs: CompileInputs,
+        encoding: Encoding,
+    ) -> Analysis:
+        """Compile on the compile thread, stamping each library as it is read, so a
+        later request can tell the analysis went stale when one of them changed."""
+        stamps: dict[str, object] = {}
+
+        def read(other: str) -> str:
+            stamps.setdefault(other, self._stamp(other))
+            return self.read_file(other)
+
+        analysis = analyze(uri, version, text, path, inputs, encoding, read)
+        for other in analysis.result.dependencies:
+            stamps.setdefault(other, self._stamp(other))
+        stamps.pop(path, None)
+        analysis.inputs = tuple(stamps.items())
+        return analysis
+
+    def fresh(self, analysis: Analysis) -> bool:
+        """No file the analysis read changed since (an unsaved buffer or on disk)."""
+        return all(self._stamp(other) == stamp for other, stamp in analysis.inputs)
 
     async def served(self, uri: str) -> Analysis | None:
         """The current analysis if the document is open and a workflow file, else None."""
@@ -190,7 +223,7 @@ class VictorLanguageServer(LanguageServer):
         await self._revalidate_dependents(analysis)
 
     def publish(self, analysis: Analysis) -> None:
-        document = self.workspace.text_documents.get(analysis.uri)
+        document = self.document(analysis.uri)
         if document is None or document.version != analysis.version:
             return  # stale: a newer version is on its way
         if self.pull_diagnostics:
@@ -219,7 +252,7 @@ class VictorLanguageServer(LanguageServer):
     def revalidate_all(self) -> None:
         self.store.invalidate_all()
         self._disk.clear()
-        for uri in list(self.workspace.text_documents):
+        for uri in self.open_uris():
             self.schedule(uri, 0)
         self._refresh_pull_clients()
 
@@ -275,7 +308,7 @@ class VictorLanguageServer(LanguageServer):
         answering while a large workspace is read.
         """
         found = {uri: a for uri, a in self.store.current.items() if a.served}
-        skip = set(found) | set(self.workspace.text_documents)
+        skip = {unquote(uri) for uri in found} | set(self.workspace.text_documents)
         loop = asyncio.get_running_loop()
         on_disk = await loop.run_in_executor(self._compiler, self._disk_analyses, skip)
         found.update((a.uri, a) for a in on_disk)
@@ -285,7 +318,7 @@ class VictorLanguageServer(LanguageServer):
         found = []
         for path in self._workspace_yaml_files():
             uri = convert.path_to_uri(path)
-            if uri in skip:
+            if unquote(uri) in skip:
                 continue
             analysis = self._disk_analysis(path, uri)
             if analysis is not None and analysis.served:
@@ -294,7 +327,7 @@ class VictorLanguageServer(LanguageServer):
 
     async def workflow_analyses(self) -> list[Analysis]:
         """Current analyses of every workflow file: open documents, then files on disk."""
-        for uri in list(self.workspace.text_documents):
+        for uri in self.open_uris():
             await self.analysis(uri)
         analyses = await self.workspace_analyses()
         return [a for a in analyses if a.result.kind is FileKind.WORKFLOWS]
@@ -302,14 +335,15 @@ class VictorLanguageServer(LanguageServer):
     async def file_analysis(self, path: str) -> Analysis | None:
         """The analysis of a file: its open document's current text, else the disk."""
         uri = convert.path_to_uri(path)
-        if uri in self.workspace.text_documents:
-            return await self.analysis(uri)
+        document = self.document(uri)
+        if document is not None:
+            return await self.analysis(document.uri)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._compiler, self._disk_analysis, path, uri)
 
     def _stamp(self, path: str) -> object:
         """What says a file changed: its open document's version, else its mtime."""
-        document = self.workspace.text_documents.get(convert.path_to_uri(path))
+        document = self.document(convert.path_to_uri(path))
         if document is not None:
             return ("open", document.version)
         try:
@@ -482,7 +516,7 @@ def _register(ls: VictorLanguageServer) -> None:
     async def workspace_diagnostic(
         ls: VictorLanguageServer, params: types.WorkspaceDiagnosticParams
     ) -> types.WorkspaceDiagnosticReport:
-        for uri in list(ls.workspace.text_documents):
+        for uri in ls.open_uris():
             await ls.analysis(uri)
         previous = {p.uri: p.value for p in params.previous_result_ids}
         reports: list[types.WorkspaceDocumentDiagnosticReport] = []
@@ -553,7 +587,7 @@ def _register(ls: VictorLanguageServer) -> None:
     ) -> types.CompletionList | None:
         uri = params.text_document.uri
         analysis = await ls.usable(uri)
-        document = ls.workspace.text_documents.get(uri)
+        document = ls.document(uri)
         if analysis is None or document is None:
             return None
         return assist.completion(analysis, document.source, params.position, ls.registry)

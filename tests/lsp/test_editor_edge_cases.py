@@ -1,0 +1,109 @@
+"""What real editors send that tidy fixtures do not: percent-encoded URIs (spaces,
+accents in paths), refused requests, ids written at awkward places, and cursor
+positions where completion has to guess from broken or unusual YAML."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.lsp.conftest import (
+    NEOVIM,
+    TIMEOUT,
+    change_doc,
+    encoding_of,
+    initialize,
+    lsp_column,
+    open_doc,
+)
+from tests.support import marker_line
+
+BROKEN = """\
+workflows:
+  flow:
+    nodes:
+      - id: first  # @first
+        next: [nowhere]  # @bad
+      - id: second
+"""
+
+
+def doc(path: Path) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=path.as_uri())
+
+
+def at(
+    client: LanguageClient, text: str, marker: str, needle: str, offset: int = 0
+) -> types.Position:
+    line = marker_line(text, marker)
+    line_text = text.splitlines()[line]
+    column = line_text.index(needle) + offset
+    return types.Position(line=line, character=lsp_column(line_text, column, encoding_of(client)))
+
+
+# --- percent-encoded URIs ------------------------------------------------------------
+
+
+async def test_documents_in_folders_with_spaces_and_accents_are_served(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    folder = tmp_path / "My Flows é"
+    folder.mkdir()
+    path = folder / "review flow.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    assert "%20" in path.as_uri()  # what VS Code and Neovim send for such a path
+
+    diagnostics = await open_doc(client, path, BROKEN)
+    assert [d.code for d in diagnostics if d.severity == types.DiagnosticSeverity.Error] == [
+        "VW201"
+    ]
+    hover = await client.text_document_hover_async(
+        types.HoverParams(doc(path), at(client, BROKEN, "first", "first"))
+    )
+    assert hover is not None and "first" in hover.contents.value  # type: ignore[union-attr]
+
+    fixed = await change_doc(client, path, BROKEN.replace("nowhere", "second"), 2)
+    assert not [d for d in fixed if d.severity == types.DiagnosticSeverity.Error]
+
+
+async def test_workspace_symbols_list_an_open_file_with_a_space_once(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "my flow.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    await open_doc(client, path, BROKEN)
+    symbols = await asyncio.wait_for(
+        client.workspace_symbol_async(types.WorkspaceSymbolParams(query="first")), TIMEOUT
+    )
+    assert symbols is not None
+    assert [s.name for s in symbols] == ["first"]
+
+
+async def test_library_with_a_space_in_its_path_revalidates_its_user(
+    bare: LanguageClient, tmp_path: Path
+) -> None:
+    await initialize(bare, NEOVIM, tmp_path)
+    folder = tmp_path / "shared nodes"
+    folder.mkdir()
+    library = folder / "gates lib.yaml"
+    library.write_text("nodes:\n  - id: gate\n    goal: ok\n", encoding="utf-8")
+    user = tmp_path / "flow.yaml"
+    text = (
+        "workflows:\n  flow:\n    nodes:\n"
+        '      - $ref: "./shared nodes/gates lib.yaml#gate"\n'
+        "      - id: after\n        goal: done\n"
+    )
+    user.write_text(text, encoding="utf-8")
+    assert not [d for d in await open_doc(bare, user, text) if d.code == "VW301"]
+    await open_doc(bare, library)
+    # rename the node in the unsaved library buffer: the user's $ref no longer resolves
+    renamed = "nodes:\n  - id: gate_renamed\n    goal: ok\n"
+    await change_doc(bare, library, renamed, 2)
+    report = await asyncio.wait_for(
+        bare.text_document_diagnostic_async(types.DocumentDiagnosticParams(doc(user))), TIMEOUT
+    )
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    assert any("gate" in d.message for d in report.items if d.severity == 1), report.items
