@@ -9,6 +9,7 @@ DAP, terminals or the executor.
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -82,6 +83,51 @@ def evaluate_expression(text: str, state: Mapping[str, Any]) -> Any:
     from engine.expressions import compile_expression
 
     return compile_expression(text).evaluate(state)
+
+
+_PLAIN_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_EXPRESSION_WORDS = frozenset({"None", "True", "False", "and", "or", "not", "in", "is", "if"})
+_STRUCTURED_START = ("{", "[", "(", '"', "'")
+
+
+def parse_typed_value(text: str, state: Mapping[str, Any]) -> Any:
+    """A value a person typed in a debugger (set a variable, `set PATH=VALUE`).
+
+    JSON first (`5`, `"a b"`, `{"k": 1}`); then a plain name or dotted path
+    that exists in the state reads it, and one that does not is the word
+    itself (`alice` sets the text "alice", not null); then an expression over
+    the state (`count + 1`, `'x'.upper()`); text that is not an expression is
+    taken as is (`hello world`). Raises ConditionError for text that starts
+    like JSON, a list or a quoted string but does not parse, for empty text,
+    and for an expression that fails: guessing there would store a wrong value.
+    """
+    stripped = text.strip()
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    if _PLAIN_PATH.match(stripped) and stripped not in _EXPRESSION_WORDS:
+        from engine.expressions import get_path
+
+        try:
+            return get_path(state, stripped)
+        except (KeyError, IndexError):
+            return stripped
+    from engine.expressions import compile_expression
+
+    try:
+        compiled = compile_expression(stripped)
+    except Exception as exc:
+        if stripped and not stripped.startswith(_STRUCTURED_START):
+            return text.strip()
+        raise ConditionError(
+            f'cannot read {text!r} as a value ({exc}); type JSON (5, "text", [1, 2], '
+            '{"key": 1}), an expression over the state, or plain words'
+        ) from exc
+    try:
+        return compiled.evaluate(state)
+    except Exception as exc:
+        raise ConditionError(f"cannot compute {text!r}: {exc}") from exc
 
 
 _LOG_PART = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")

@@ -8,7 +8,7 @@ fields onto their own protocol.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +104,21 @@ class VariableStore:
         self._next += 1
         self._entries[handle] = (value, path)
         return handle
+
+    def refresh(self, resolve: Callable[[str], Any]) -> None:
+        """Re-read every value that has a state path, after the state was edited.
+
+        Handles stay valid (a client may edit several variables of a scope it
+        expanded once); a path that no longer leads anywhere shows no children.
+        """
+        for handle, (_, path) in list(self._entries.items()):
+            if path is None:
+                continue
+            try:
+                value = resolve(path)
+            except Exception:  # the edit removed or retyped a container on the path
+                value = None
+            self._entries[handle] = (value, path)
 
     def variable(self, name: str, value: Any, path: str | None) -> Variable:
         expandable = isinstance(value, Mapping | list | tuple) and len(value) > 0

@@ -32,6 +32,7 @@ from engine.debug_conditions import (
     hover_expression,
     interpolate_log_message,
     parse_hit_condition,
+    parse_typed_value,
 )
 from engine.debug_variables import Variable, VariableStore, preview, type_name
 from engine.events import EventSubscriber, ExecutionEvent, ExecutionEventType
@@ -1251,13 +1252,33 @@ class WorkflowDebugger:
             raise DebuggerError(f"cannot set {path!r}: {exc}") from exc
         # Replace only the root key: the executor keeps its own live mapping.
         state[str(root)] = updated[str(root)]
-        self.variables.clear()
+        self._refresh_variables(state)
         self._emit(StateChanged())
+
+    def _refresh_variables(self, state: Mapping[str, Any]) -> None:
+        from engine.expressions import get_path
+
+        public = public_view(state)
+        self.variables.refresh(lambda path: public if path == "" else get_path(state, path))
+
+    def parse_value(self, text: str, *, thread: str | None = None) -> Any:
+        """A value typed by the user (see `parse_typed_value`); raises DebuggerError."""
+        try:
+            state: Mapping[str, Any] = self._evaluation_state(thread)
+        except DebuggerError:
+            state = {}
+        try:
+            return parse_typed_value(text, state)
+        except ConditionError as exc:
+            raise DebuggerError(str(exc)) from exc
 
     def set_variable(self, handle: int, name: str, value: Any) -> Variable:
         """Set a child of an expanded container (scope State or below)."""
         self._require_stopped()
-        container, path = self.variables.lookup(handle)
+        try:
+            container, path = self.variables.lookup(handle)
+        except KeyError as exc:
+            raise DebuggerError(str(exc.args[0])) from None
         key: Any = name
         if isinstance(container, list) and name.startswith("[") and name.endswith("]"):
             key = int(name[1:-1])

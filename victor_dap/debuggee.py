@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -51,15 +50,8 @@ def _variable(v: Variable) -> dict[str, Any]:
 
 
 def parse_value(text: str, debugger: WorkflowDebugger, thread: str | None) -> Any:
-    """A value typed by the user: JSON first, then an expression, else the text itself."""
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, ValueError):
-        pass
-    try:
-        return debugger.evaluate(text, thread=thread, context="watch").value
-    except DebuggerError:
-        return text
+    """A value typed by the user (`WorkflowDebugger.parse_value`); raises DebuggerError."""
+    return debugger.parse_value(text, thread=thread)
 
 
 class Debuggee:

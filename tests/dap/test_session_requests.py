@@ -310,3 +310,68 @@ async def test_zero_based_lines_and_uri_paths_are_honoured_both_ways(
     assert top["column"] == bill_line.index("id:")
     assert top["source"]["path"] == uri
     await client.request("disconnect", {"terminateDebuggee": True})
+
+
+async def _state_scope(client: DapClient, thread_id: int) -> int:
+    frames = (await client.request("stackTrace", {"threadId": thread_id}))["stackFrames"]
+    scopes = (await client.request("scopes", {"frameId": frames[0]["id"]}))["scopes"]
+    return int(scopes[0]["variablesReference"])
+
+
+async def _value(client: DapClient, expression: str) -> str:
+    return str(
+        (await client.request("evaluate", {"expression": expression, "context": "watch"}))["result"]
+    )
+
+
+async def test_edits_keep_variable_handles_valid_and_show_new_values(
+    client: DapClient, program: Path
+) -> None:
+    """nvim-dap edits several variables of one expanded scope without asking for it again."""
+    thread_id = await stop_at(client, program, "bill")
+    state = await _state_scope(client, thread_id)
+    listed = (await client.request("variables", {"variablesReference": state}))["variables"]
+    customer = next(v for v in listed if v["name"] == "customer")["variablesReference"]
+    await client.request(
+        "setVariable", {"variablesReference": state, "name": "count", "value": "5"}
+    )
+    await client.request(
+        "setVariable", {"variablesReference": customer, "name": "tier", "value": '"silver"'}
+    )
+    await client.request(
+        "setVariable", {"variablesReference": state, "name": "count", "value": "count + 1"}
+    )
+    again = (await client.request("variables", {"variablesReference": state}))["variables"]
+    assert {v["name"]: v["value"] for v in again}["count"] == "6"
+    inner = (await client.request("variables", {"variablesReference": customer}))["variables"]
+    assert {v["name"]: v["value"] for v in inner}["tier"] == "'silver'"
+    stale = await client.response(client.send("variables", {"variablesReference": 987654}))
+    assert stale["success"] is False and not stale["message"].startswith("'")
+
+
+async def test_typed_values_words_are_text_and_broken_json_is_an_error(
+    client: DapClient, program: Path
+) -> None:
+    thread_id = await stop_at(client, program, "bill")
+    state = await _state_scope(client, thread_id)
+
+    async def set_count(value: str) -> dict[str, Any]:
+        return await client.response(
+            client.send(
+                "setVariable", {"variablesReference": state, "name": "count", "value": value}
+            )
+        )
+
+    assert (await set_count("alice"))["success"]
+    assert await _value(client, "count") == "'alice'"
+    assert (await set_count("customer.tier"))["success"]
+    assert await _value(client, "count") == "'gold'"
+    assert (await set_count("hello world"))["success"]
+    assert await _value(client, "count") == "'hello world'"
+    for broken in ('{"a": 1', "[1, 2", "'unclosed", ""):
+        answer = await set_count(broken)
+        assert answer["success"] is False, broken
+        assert "JSON" in answer["message"]
+        assert await _value(client, "count") == "'hello world'"
+    failing = await set_count("customer.tier + 1")
+    assert failing["success"] is False and "customer.tier + 1" in failing["message"]
