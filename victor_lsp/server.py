@@ -53,6 +53,18 @@ class RequestFailed(JsonRpcException):
     CODE = -32803
 
 
+class _QuietRefusals(logging.Filter):
+    """pygls logs every error answer with its traceback; a refusal we raise on purpose
+    (a rename to a duplicate id, say) is an answer for the user, not a server fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, RequestFailed)
+
+
+_JSON_RPC_LOG = logging.getLogger("pygls.protocol.json_rpc")
+
+
 class VictorLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("victor-lsp", "0.1.0", max_workers=4)
@@ -409,6 +421,8 @@ def _result_id(items: list[types.Diagnostic]) -> str:
 def create_server() -> VictorLanguageServer:
     """A fresh server with every feature registered (tests and `__main__`)."""
     ls = VictorLanguageServer()
+    if not any(isinstance(f, _QuietRefusals) for f in _JSON_RPC_LOG.filters):
+        _JSON_RPC_LOG.addFilter(_QuietRefusals())
     _register(ls)
     return ls
 

@@ -5,7 +5,11 @@ positions where completion has to guess from broken or unusual YAML."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
@@ -107,3 +111,97 @@ async def test_library_with_a_space_in_its_path_revalidates_its_user(
     )
     assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
     assert any("gate" in d.message for d in report.items if d.severity == 1), report.items
+
+
+# --- refused requests ----------------------------------------------------------------
+
+
+class RawSession:
+    """The server over pipes, to see exactly what it writes to stderr."""
+
+    def __init__(self, root: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "victor_lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.next_id = 0
+        self.request("initialize", {"capabilities": {}, "rootUri": root.as_uri()})
+        self.notify("initialized", {})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.process.stdin.flush()
+
+    def _receive(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        length = 0
+        while (header := self.process.stdout.readline().strip()) != b"":
+            if header.lower().startswith(b"content-length:"):
+                length = int(header.split(b":")[1])
+        assert length, "the server closed its output"
+        message: dict[str, Any] = json.loads(self.process.stdout.read(length))
+        return message
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"method": method, "params": params})
+
+    def request(self, method: str, params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        self._send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            message = self._receive()
+            if message.get("id") == self.next_id and "method" not in message:
+                return message
+
+    def close(self) -> str:
+        """Shut down and exit; returns everything the server wrote to stderr."""
+        self.request("shutdown", None)
+        self.notify("exit", None)
+        try:
+            _, stderr = self.process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        return stderr.decode("utf-8", "replace")
+
+
+RENAMABLE = """\
+workflows:
+  flow:
+    nodes:
+      - id: first  # @first
+        next: [second]
+      - id: second
+"""
+
+
+def test_refused_rename_answers_request_failed_without_logging_a_traceback(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "flow.yaml"
+    session = RawSession(tmp_path)
+    session.notify(
+        "textDocument/didOpen",
+        {
+            "textDocument": {
+                "uri": path.as_uri(),
+                "languageId": "yaml",
+                "version": 1,
+                "text": RENAMABLE,
+            }
+        },
+    )
+    line = marker_line(RENAMABLE, "first")
+    where = {
+        "textDocument": {"uri": path.as_uri()},
+        "position": {"line": line, "character": RENAMABLE.splitlines()[line].index("first")},
+    }
+    for new_name in ("second", "1bad", "__end__"):
+        answer = session.request("textDocument/rename", {**where, "newName": new_name})
+        assert answer["error"]["code"] == -32803, answer  # RequestFailed, shown to the user
+    stderr = session.close()
+    assert "Traceback" not in stderr, stderr
