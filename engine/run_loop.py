@@ -11,6 +11,7 @@ Knows nothing of terminals, editors or how events are consumed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -644,6 +645,9 @@ class Run:
         duration: float,
     ) -> NodeRun:
         thread = place.thread
+        raised_at = raised_in_user_code(exc)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("node %s failed", node.id, exc_info=exc)
         self.emit(
             ET.NODE_FAILED,
             node,
@@ -652,6 +656,7 @@ class Run:
             attempt=attempts,
             duration_seconds=duration,
             error=message,
+            metadata={"raised_at": raised_at} if raised_at else {},
         )
         updates = getattr(exc, "updates", None)
         written: tuple[str, ...] = ()
@@ -781,6 +786,40 @@ def timeout_for(node: Node, workflow: Workflow) -> float | None:
 
         return parse_constraints(node.constraints).timeout or DEFAULT_COMPUTE_TIMEOUT
     return None
+
+
+_ENGINE_DIR = str(Path(__file__).resolve().parent) + "/"
+_STDLIB_DIR = str(Path(logging.__file__).resolve().parent.parent) + "/"
+
+
+def raised_in_user_code(exc: BaseException) -> str | None:
+    """`file:line in function` of the innermost frame of user code (a registry module) that
+    the exception went through; an installed package's frame when none is outside one; None
+    when it came from the engine or the standard library alone. A path under the current
+    folder is shown relative to it."""
+    if isinstance(exc, NodeError):
+        return None
+    own = installed = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        path = code.co_filename
+        if not path.startswith("<"):
+            path = str(Path(path).resolve())
+            if path.startswith(_ENGINE_DIR):
+                pass
+            elif "-packages/" in path:
+                installed = (path, tb.tb_lineno, code.co_name)
+            elif not path.startswith(_STDLIB_DIR):
+                own = (path, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    found = own or installed
+    if found is None:
+        return None
+    path, line, function = found
+    with contextlib.suppress(ValueError):  # not under the current folder: keep it absolute
+        path = str(Path(path).relative_to(Path.cwd().resolve()))
+    return f"{path}:{line} in {function}"
 
 
 def _describe(exc: BaseException) -> str:

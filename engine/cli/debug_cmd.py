@@ -139,10 +139,12 @@ async def _interact(debugger: Any, program: Path) -> bool:
             elif command in ("p", "print"):
                 typer.echo(debugger.evaluate(rest).text)
             elif command == "vars":
+                from engine.trace_export.jsonsafe import to_json_text
+
                 for scope, values in debugger.get_variables().items():
                     typer.echo(f"{scope}:")
                     for key, value in values.items():
-                        typer.echo(f"  {key} = {json.dumps(value, default=str)[:200]}")
+                        typer.echo(f"  {key} = {to_json_text(value)[:200]}")
             elif command in ("stack", "bt"):
                 for frame in debugger.get_stack_trace():
                     typer.echo(
@@ -218,9 +220,10 @@ async def _debug(
     typer.echo(f"\nWorkflow {result.status}" + (f": {result.error}" if result.error else ""))
     if result.state is not None:
         from engine.state import public_view
+        from engine.trace_export.jsonsafe import to_json_text
 
         public = public_view(result.state)
-        typer.echo("Final state: " + json.dumps(public, default=str, indent=2))
+        typer.echo("Final state: " + to_json_text(public, indent=2))
     return 0 if result.status in ("completed", "cancelled") else 1
 
 

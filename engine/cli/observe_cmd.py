@@ -9,7 +9,6 @@ that `victor workflow history` starts fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from engine.cli import workflow_app
-from engine.cli.run_cmd import _build_executor, _prepare
+from engine.cli.run_cmd import _build_executor, _prepare, execute_interruptibly
 
 if TYPE_CHECKING:
     from engine.history import ExecutionRecord, WorkflowExecutionHistory
@@ -30,9 +29,9 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _json(value: Any) -> str:
-    from engine.trace_export.jsonsafe import json_default
+    from engine.trace_export.jsonsafe import to_json_text
 
-    return json.dumps(value, indent=2, default=json_default, ensure_ascii=False)
+    return to_json_text(value, indent=2)
 
 
 def _open_history() -> WorkflowExecutionHistory:
@@ -81,12 +80,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def _execute(executor: Any, workflow: Workflow, inputs: dict[str, Any]) -> Any:
-    import asyncio
-
-    try:
-        return asyncio.run(executor.execute(workflow, inputs))
-    except KeyboardInterrupt:
-        _fail("cancelled")
+    return execute_interruptibly(executor, workflow, inputs)
 
 
 def _export_trace(executor: Any, workflow: Workflow, path: Path, fmt: str, **options: Any) -> Path:
@@ -228,6 +222,8 @@ def _export_history(records: list[ExecutionRecord], path: Path, fmt: str | None)
     import csv
     import io
 
+    from engine.trace_export.jsonsafe import to_json_text
+
     fmt = (fmt or path.suffix.lstrip(".") or "json").lower()
     if fmt not in ("json", "csv"):
         _fail(f"export format {fmt!r}: use json or csv", 2)
@@ -244,8 +240,8 @@ def _export_history(records: list[ExecutionRecord], path: Path, fmt: str | None)
     writer.writerow(columns)
     for row in _history_rows(records):
         row["nodes_executed"] = " ".join(row["nodes_executed"])
-        row["inputs"] = json.dumps(row["inputs"], default=str)
-        row["outputs"] = json.dumps(row["outputs"], default=str)
+        row["inputs"] = to_json_text(row["inputs"])
+        row["outputs"] = to_json_text(row["outputs"])
         writer.writerow(["" if row[c] is None else row[c] for c in columns])
     _write(path, buffer.getvalue())
 
@@ -423,6 +419,8 @@ def _compare(
 
 
 def _print_comparison(c: dict[str, Any]) -> None:
+    from engine.trace_export.jsonsafe import to_json_text
+
     echo = typer.echo
     perf = c["performance_diff"]
     echo(f"original {c['execution_id_1']}: {c['status_1']} in {perf['duration_1']:.3f}s")
@@ -431,12 +429,12 @@ def _print_comparison(c: dict[str, Any]) -> None:
     echo("outputs: identical" if c["outputs_equal"] else "outputs: differ")
     diff = c["output_diff"]
     for key, value in (diff.get("added") or {}).items():
-        echo(f"  + {key}: {json.dumps(value, default=str)[:120]}")
+        echo(f"  + {key}: {to_json_text(value)[:120]}")
     for key, value in (diff.get("removed") or {}).items():
-        echo(f"  - {key}: {json.dumps(value, default=str)[:120]}")
+        echo(f"  - {key}: {to_json_text(value)[:120]}")
     for key, change in (diff.get("changed") or {}).items():
-        old = json.dumps(change["from"], default=str)[:55]
-        new = json.dumps(change["to"], default=str)[:55]
+        old = to_json_text(change["from"])[:55]
+        new = to_json_text(change["to"])[:55]
         echo(f"  ~ {key}: {old} -> {new}")
     nodes = c["node_diff"]
     if nodes.get("nodes_only_in_1"):

@@ -10,7 +10,6 @@ process starts fast.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -75,10 +74,11 @@ class _TerminalResponder:
         import threading
 
         from engine.hitl import response_from_answer
+        from engine.trace_export.jsonsafe import to_json_text
 
         lines = [f"\n[{request.node_id}] {request.prompt or request.hitl_type}"]
         if request.context:
-            lines.append("  context: " + json.dumps(dict(request.context), default=str)[:500])
+            lines.append("  context: " + to_json_text(dict(request.context))[:500])
         if request.choices:
             lines.append("  choices: " + ", ".join(str(c) for c in request.choices))
         if request.default_value is not None:
@@ -202,7 +202,9 @@ class _Progress:
         elif kind == "node_completed":
             self._line(f"ok {where} {event.duration_seconds:.3f}s", "green")
         elif kind == "node_failed":
-            self._line(f"FAILED {where}: {event.error}", "red")
+            raised_at = event.metadata.get("raised_at")
+            at = f" (raised at {raised_at})" if raised_at else ""
+            self._line(f"FAILED {where}: {event.error}{at}", "red")
         elif kind == "node_skipped":
             cancelled = event.status.value == "cancelled"  # join_strategy any
             self._line(f"{'cancelled' if cancelled else 'skipped'} {where}", "yellow")
@@ -279,25 +281,91 @@ def run(
         prepared, record=not no_history, progress=not json_output or sys.stderr.isatty()
     )
 
-    import asyncio
+    from engine.trace_export.jsonsafe import to_json_text
 
-    try:
-        outcome = asyncio.run(executor.execute(workflow, prepared.initial_state()))
-    except KeyboardInterrupt:
-        typer.echo("cancelled", err=True)
-        raise typer.Exit(1) from None
+    failures = _FailureSites()
+    executor.subscribe(failures)
+    outcome = execute_interruptibly(executor, workflow, prepared.initial_state())
+    error = dict(outcome.error) if outcome.error else None
+    raised_at = failures.raised_at.get(str(error.get("node"))) if error else None
     if json_output:
-        typer.echo(json.dumps(outcome.to_json_dict(), default=str, ensure_ascii=False))
+        data = outcome.to_json_dict()
+        if error is not None and raised_at:
+            data["error"] = {**error, "raised_at": raised_at}
+        typer.echo(to_json_text(data))
     else:
         verdict = "succeeded" if outcome.success else outcome.status
         typer.echo(
             f"workflow {outcome.workflow} {verdict} in {outcome.duration_seconds:.3f}s "
             f"({len(outcome.nodes_executed)} nodes, {outcome.execution_id})"
         )
-        if outcome.error:
-            typer.echo(f"error at {outcome.error.get('node')}: {outcome.error.get('message')}")
+        if error is not None and outcome.status != "cancelled":
+            where = f" (raised at {raised_at})" if raised_at else ""
+            typer.echo(f"error at {error.get('node')}: {error.get('message')}{where}")
         if outcome.resume_from:
             typer.echo(f"paused at {outcome.resume_from}")
         typer.echo("final state:")
-        typer.echo(json.dumps(outcome.public_state(), indent=2, default=str, ensure_ascii=False))
+        typer.echo(to_json_text(outcome.public_state(), indent=2))
     raise typer.Exit(0 if outcome.success else 1)
+
+
+class _FailureSites:
+    """Remembers where in user code each failed node raised (`raised_at` of NODE_FAILED)."""
+
+    def __init__(self) -> None:
+        self.raised_at: dict[str, str] = {}
+
+    def __call__(self, event: ExecutionEvent) -> None:
+        if event.event_type.value == "node_failed" and event.node_id:
+            where = event.metadata.get("raised_at")
+            if where:
+                self.raised_at[event.node_id] = str(where)
+
+
+_SIGNAL_WORDS = {"SIGINT": "cancelled (Ctrl-C)", "SIGTERM": "terminated (SIGTERM)"}
+
+
+def execute_interruptibly(executor: WorkflowExecutor, workflow: Workflow, state: Any) -> Any:
+    """Run `workflow`; Ctrl-C or SIGTERM cancels it cleanly (the run ends `cancelled`, its
+    history record says so) and says where it stopped; a second signal exits at once."""
+    import asyncio
+    import os
+    import signal
+
+    received: list[str] = []
+
+    def on_signal(name: str) -> None:
+        if received:  # the run did not stop after the first: the user insists
+            sys.stderr.write(f"\n{name} again: exiting now\n")
+            sys.stderr.flush()
+            os._exit(1)
+        received.append(name)
+        where = executor.current_node
+        sys.stderr.write(
+            f"\n{_SIGNAL_WORDS.get(name, name)}: stopping the run"
+            + (f" at node {where}" if where else "")
+            + " (again to exit at once)\n"
+        )
+        sys.stderr.flush()
+        executor.cancel()
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, on_signal, sig.name)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # no signals here
+                pass
+        try:
+            return await executor.execute(workflow, state)
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:  # a signal before the handlers were in place
+        typer.echo("cancelled", err=True)
+        raise typer.Exit(1) from None

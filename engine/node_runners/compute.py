@@ -31,6 +31,7 @@ from typing import Any
 from engine.events import ToolCall
 from engine.model import ComputeNode, Node
 from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
+from engine.node_runners.threads import run_blocking
 from engine.templating import resolve_inputs
 from engine.tools import ToolContext
 
@@ -151,12 +152,19 @@ class ToolBox:
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    if inspect.iscoroutinefunction(fn):
-        return await fn(*args)
-    result = await asyncio.to_thread(fn, *args)
-    if inspect.isawaitable(result):
-        return await result
-    return result
+    try:
+        if inspect.iscoroutinefunction(fn):
+            return await fn(*args)
+        # A daemon thread: a handler that outlives its timeout or a Ctrl-C never holds the process.
+        result = await run_blocking(fn, *args)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+    except SystemExit as exc:  # would end the whole run (and victor) instead of this node
+        raise NodeError(
+            f"{getattr(fn, '__name__', 'the handler')} called sys.exit({exc.code!r}); "
+            "raise an exception to fail the node, or return a value"
+        ) from None
 
 
 def _message(exc: BaseException) -> str:

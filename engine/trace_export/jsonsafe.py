@@ -11,6 +11,7 @@ import dataclasses
 import datetime as _dt
 import enum
 import json
+import math
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -55,15 +56,72 @@ _FAST = _fast_encoder()
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON for storage (a value that contains itself raises ValueError)."""
+    """Compact JSON for storage. Never raises: a value that contains itself, keys JSON cannot
+    hold or data too deep are stored through `plain`."""
     if value is None:
         return "null"
     if _FAST is not None:
         try:
             return "".join(_FAST(value, 0))
-        except RecursionError:
-            pass  # a cycle, or very deep data: let the checking encoder say which
-    return _ENCODER.encode(value)
+        except (RecursionError, TypeError, ValueError):
+            pass  # a cycle, odd keys or very deep data: `plain` below
+    try:
+        return _ENCODER.encode(value)
+    except (RecursionError, TypeError, ValueError):
+        return _ENCODER.encode(plain(value))
+
+
+def to_json_text(value: Any, indent: int | None = None) -> str:
+    """Standard JSON for people and tools (`--json`, exports): never NaN or Infinity (they
+    become null), a value inside itself becomes "<cycle>", every key a string. Never raises."""
+    try:
+        return json.dumps(
+            value, default=json_default, ensure_ascii=False, allow_nan=False, indent=indent
+        )
+    except (RecursionError, TypeError, ValueError):
+        return json.dumps(plain(value), ensure_ascii=False, allow_nan=False, indent=indent)
+
+
+_MAX_DEPTH = 200
+_SCALARS = (str, int, bool, type(None))
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain JSON data (dict/list/str/number/bool/None) with the `json_default`
+    conversions; cycles become "<cycle>", non-finite numbers None, data deeper than 200
+    levels its `repr` text."""
+    return _plain(value, set(), 0)
+
+
+def _plain(value: Any, path: set[int], depth: int) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if id(value) in path:
+        return "<cycle>"
+    if depth >= _MAX_DEPTH:
+        return repr(value)[:200]
+    path.add(id(value))
+    try:
+        if isinstance(value, Mapping):
+            return {_key(k): _plain(v, path, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [_plain(v, path, depth + 1) for v in value]
+        converted = json_default(value)
+        if isinstance(converted, str):
+            return converted
+        return _plain(converted, path, depth + 1)
+    finally:
+        path.discard(id(value))
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool | int | float) or key is None:
+        return json.dumps(key)
+    return str(key)
 
 
 def loads(text: str | None) -> Any:
