@@ -121,6 +121,8 @@ class Finished:
     """`completed`, `failed` or `cancelled`."""
     error: str | None = None
     state: Mapping[str, Any] | None = None
+    node_id: str | None = None
+    """The node the run failed or was cancelled at, when known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,19 +459,19 @@ class WorkflowDebugger:
 
     async def _run(self, inputs: dict[str, Any]) -> None:
         assert self._executor is not None
-        status, error, state = "completed", None, None
+        status, error, state, node = "completed", None, None, None
         try:
             result = await self._executor.execute(
                 self.workflow, inputs, execution_id=self.execution_id
             )
-            status, error, state = _result_summary(result)
+            status, error, node, state = _result_summary(result)
         except asyncio.CancelledError:
             status, error = "cancelled", None
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         if self._terminating and status != "completed":
             status = "cancelled"
-        self._finished = Finished(status, error, state)
+        self._finished = Finished(status, error, state, node)
         for thread in [t for t in self._threads if t != MAIN_THREAD]:
             self._thread_ended(thread)
         self._emit(self._finished)
@@ -1402,11 +1404,19 @@ def _same_place(frame: Frame, other: Frame) -> bool:
     )
 
 
-def _result_summary(result: Any) -> tuple[str, str | None, Mapping[str, Any] | None]:
-    """Status, error and final state from an executor result (duck-typed)."""
+def _result_summary(
+    result: Any,
+) -> tuple[str, str | None, str | None, Mapping[str, Any] | None]:
+    """Status, error text, failed node and final state from an executor result (duck-typed).
+
+    The executor's error is `{"node": ..., "message": ...}`; people read the message."""
     success = getattr(result, "success", True)
     status = str(getattr(result, "status", "completed" if success else "failed"))
     status = status.rsplit(".", 1)[-1].lower()
     error = getattr(result, "error", None)
+    node = None
+    if isinstance(error, Mapping):
+        node = str(error["node"]) if error.get("node") else None
+        error = error.get("message") or None
     state = getattr(result, "final_state", None) or getattr(result, "state", None)
-    return status, (str(error) if error else None), state
+    return status, (str(error) if error else None), node, state

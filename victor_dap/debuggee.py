@@ -422,7 +422,9 @@ class Debuggee:
             )
         elif isinstance(event, Finished):
             self.flush_history()  # the run is in the history before the client hears it ended
-            self.notify("finished", {"status": event.status, "error": event.error})
+            self.notify(
+                "finished", {"status": event.status, "error": event.error, "node": event.node_id}
+            )
 
 
 def _watch_parent() -> None:

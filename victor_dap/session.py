@@ -870,7 +870,9 @@ class DebugSession:
     def _on_finished(self, body: dict[str, Any]) -> None:
         status = body.get("status", "completed")
         error = body.get("error")
-        message = f"Workflow {status}" + (f": {error}" if error else "") + "\n"
+        node = body.get("node")
+        where = f" at node {node!r}" if node else ""
+        message = f"Workflow {status}{where}" + (f": {error}" if error else "") + "\n"
         self.output(message, "console" if status == "completed" else "stderr")
         self._finished.set()
         self.event("exited", {"exitCode": 0 if status == "completed" else 1})

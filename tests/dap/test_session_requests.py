@@ -375,3 +375,28 @@ async def test_typed_values_words_are_text_and_broken_json_is_an_error(
         assert await _value(client, "count") == "'hello world'"
     failing = await set_count("customer.tier + 1")
     assert failing["success"] is False and "customer.tier + 1" in failing["message"]
+
+
+async def test_the_end_of_a_failed_run_reads_as_a_sentence(tmp_path: Path) -> None:
+    program = tmp_path / "fails.yaml"
+    program.write_text(
+        "workflows:\n  fails:\n    nodes:\n      - id: boom\n        type: transform\n"
+        '        transform: "total = 1 / 0"\n'
+    )
+    client = DapClient()
+    client.start()
+    try:
+        await client.launch(str(program))
+        await client.request("setExceptionBreakpoints", {"filters": []})
+        await client.request("configurationDone")
+        exited = await client.event("exited")
+        assert exited["body"]["exitCode"] == 1
+        ends = [
+            m["body"]["output"]
+            for m in client.received
+            if m.get("event") == "output" and m["body"]["output"].startswith("Workflow ")
+        ]
+        assert len(ends) == 1 and ends[0].startswith("Workflow failed at node 'boom': ")
+        assert "{" not in ends[0] and "division" in ends[0]
+    finally:
+        await client.close()
