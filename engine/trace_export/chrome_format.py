@@ -7,12 +7,11 @@ calls are nested X events inside their node on the same lane.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.trace_export import write_text_atomically
-from engine.trace_export.jsonsafe import json_default
+from engine.trace_export.jsonsafe import to_json_text
 
 if TYPE_CHECKING:
     from engine.trace import WorkflowTrace
@@ -110,4 +109,4 @@ def to_events(trace: WorkflowTrace) -> dict[str, Any]:
 
 
 def export(trace: WorkflowTrace, path: Path, **_options: Any) -> None:
-    write_text_atomically(path, json.dumps(to_events(trace), default=json_default))
+    write_text_atomically(path, to_json_text(to_events(trace)))

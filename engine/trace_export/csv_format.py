@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.trace import iso_time
 from engine.trace_export import write_text_atomically
-from engine.trace_export.jsonsafe import json_default
+from engine.trace_export.jsonsafe import to_json_text
 
 if TYPE_CHECKING:
     from engine.trace import WorkflowTrace
@@ -36,7 +35,7 @@ COLUMNS = (
 
 
 def _cell(value: Any) -> str:
-    return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    return to_json_text(value, separators=(",", ":"))
 
 
 def export(trace: WorkflowTrace, path: Path, **_options: Any) -> None:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.trace_export import write_text_atomically
-from engine.trace_export.jsonsafe import json_default
+from engine.trace_export.jsonsafe import to_json_text
 
 if TYPE_CHECKING:
     from engine.trace import WorkflowTrace
@@ -35,7 +34,7 @@ _SCRIPT_ESCAPES = {
 
 def embed_json(value: Any) -> str:
     """JSON that is inert inside a `<script type="application/json">` element."""
-    text = json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    text = to_json_text(value, separators=(",", ":"))
     return text.translate(_SCRIPT_ESCAPES)
 
 

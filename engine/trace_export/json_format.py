@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.trace_export import write_text_atomically
-from engine.trace_export.jsonsafe import json_default
+from engine.trace_export.jsonsafe import to_json_text
 
 if TYPE_CHECKING:
     from engine.trace import WorkflowTrace
 
 
 def export(trace: WorkflowTrace, path: Path, **_options: Any) -> None:
-    text = json.dumps(trace.to_dict(), indent=2, default=json_default, ensure_ascii=False)
+    text = to_json_text(trace.to_dict(), indent=2)
     write_text_atomically(path, text + "\n")

@@ -71,15 +71,18 @@ def dumps(value: Any) -> str:
         return _ENCODER.encode(plain(value))
 
 
-def to_json_text(value: Any, indent: int | None = None) -> str:
+def to_json_text(
+    value: Any, indent: int | None = None, separators: tuple[str, str] | None = None
+) -> str:
     """Standard JSON for people and tools (`--json`, exports): never NaN or Infinity (they
     become null), a value inside itself becomes "<cycle>", every key a string. Never raises."""
+    options: dict[str, Any] = {
+        "ensure_ascii": False, "allow_nan": False, "indent": indent, "separators": separators
+    }  # fmt: skip
     try:
-        return json.dumps(
-            value, default=json_default, ensure_ascii=False, allow_nan=False, indent=indent
-        )
+        return json.dumps(value, default=json_default, **options)
     except (RecursionError, TypeError, ValueError):
-        return json.dumps(plain(value), ensure_ascii=False, allow_nan=False, indent=indent)
+        return json.dumps(plain(value), **options)
 
 
 _MAX_DEPTH = 200

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.trace_export import TraceExportError, write_text_atomically
-from engine.trace_export.jsonsafe import dumps
+from engine.trace_export.jsonsafe import dumps, to_json_text
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -229,7 +228,7 @@ def export(
     memory = InMemorySpanExporter()
     emit_spans(trace, memory)
     spans = memory.get_finished_spans()
-    write_text_atomically(path, json.dumps(to_otlp_json(spans), indent=1))
+    write_text_atomically(path, to_json_text(to_otlp_json(spans), indent=1))
     if endpoint:
         send_spans(spans, endpoint, headers=headers)
 

@@ -227,3 +227,19 @@ def test_non_finite_numbers_print_as_valid_json(project: Path) -> None:
     execution = _strict_json(shown.stdout)[0]["execution_id"]  # type: ignore[index]
     inspected = victor(execution, "--json", cwd=project, command="inspect")
     assert _strict_json(inspected.stdout)["state"]["odd"]["nan"] is None  # type: ignore[index]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "html", "chrome", "otlp"])
+@pytest.mark.parametrize("name", ["cycle", "not_a_number"])
+def test_trace_of_odd_outputs_exports_in_every_format(project: Path, fmt: str, name: str) -> None:
+    out = project / f"trace.{fmt}"
+    proc = victor(
+        "wf.yaml", "-n", name, "--registry", "reg.py", "-f", fmt, "-o", str(out),
+        cwd=project, command="trace",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    text = out.read_text(encoding="utf-8")
+    if fmt in ("json", "chrome", "otlp"):
+        _strict_json(text)
+    assert "NaN" not in text and "Infinity" not in text
