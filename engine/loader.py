@@ -142,7 +142,7 @@ def _tagged_value(event: yaml.ScalarEvent) -> tuple[Any, str | None]:
     tag = event.tag or ""
     constructor = _constructor.yaml_constructors.get(tag)
     if constructor is None:
-        return event.value, None
+        return event.value, None if tag in _LENIENT_TAGS else _unknown_tag(tag)
     try:
         return constructor(_constructor, yaml.ScalarNode(tag, event.value)), None
     except Exception:
@@ -153,6 +153,21 @@ def _tagged_value(event: yaml.ScalarEvent) -> tuple[Any, str | None]:
         )
 
 
+_COLLECTION_TAGS = frozenset(
+    {"!", *(f"tag:yaml.org,2002:{kind}" for kind in ("seq", "map", "set", "omap", "pairs"))}
+)
+_LENIENT_TAGS = frozenset({"!", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+"""Tags a safe loader reads without a constructor of their own."""
+
+
+def _unknown_tag(tag: str) -> str:
+    shown = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
+    return (
+        f"`{shown}` is not a tag a safe YAML loader (such as Victor's) can read, so the file "
+        "would not load; remove the tag."
+    )
+
+
 class _Builder:
     """Turns events into a tree; one instance per parse."""
 
@@ -161,6 +176,7 @@ class _Builder:
         self.lines = lines
         self.problems: list[Problem] = []
         self.aborted = False
+        self.merges = False  # whether the text may hold a `<<` merge key
 
     def problem(self, code: str, message: str, span: SourceSpan, **kw: Any) -> None:
         self.problems.append(Problem(code, Severity.ERROR, message, self.source, span, **kw))
@@ -212,6 +228,7 @@ class _Builder:
         alias_event = yaml.AliasEvent
         document_start = yaml.DocumentStartEvent
         stream_end = yaml.StreamEndEvent
+        merges = self.merges
         node: Any
         while True:
             event = get_event()
@@ -241,7 +258,7 @@ class _Builder:
                 else:
                     value, failure = _tagged_value(event)
                     if failure is not None:
-                        self.problem("VW008", failure, span)
+                        self.problem("VW008", failure, self.tag_span(span, tag, event.value))
                     node = new(YScalar, (value, span, None, tag))
                 if event.anchor:
                     anchors[event.anchor] = (node, 1)
@@ -261,6 +278,8 @@ class _Builder:
                 if is_map:
                     pairs = iter(children)
                     entries = tuple(map(new, repeat(YEntry), zip(pairs, pairs, strict=False)))
+                    if merges and entries:
+                        entries = self.merged(entries)
                     if len(entries) > 1:
                         keys = children[0::2]
                         try:
@@ -272,6 +291,12 @@ class _Builder:
                     node = new(YMap, (entries, span, flow))
                 else:
                     node = new(YSeq, (tuple(children), span, flow))
+                if start_event.tag and start_event.tag not in _COLLECTION_TAGS:
+                    self.problem(
+                        "VW008",
+                        _unknown_tag(start_event.tag),
+                        self.tag_span(span, start_event.tag, None),
+                    )
                 if start_event.anchor:
                     anchors[start_event.anchor] = (node, count - at_start)
                 if stack:
@@ -331,6 +356,53 @@ class _Builder:
                 break
         return roots[0] if roots else None
 
+    def tag_span(self, span: SourceSpan, tag: str, value: str | None) -> SourceSpan:
+        """The tag token at the start of a node's span (the whole span for a bad value)."""
+        if value is not None and tag in self.known_tags:
+            return span
+        line, column = span.line, span.column
+        text = self.lines[line] if line < len(self.lines) else ""
+        if not text.startswith("!", column):
+            return span
+        end = column
+        while end < len(text) and not text[end].isspace() and text[end] not in ",[]{}":
+            end += 1
+        return tuple.__new__(SourceSpan, (line, column, line, end))
+
+    known_tags = _constructor.yaml_constructors
+
+    def merged(self, entries: tuple[YEntry, ...]) -> tuple[YEntry, ...]:
+        """Entries with `<<` merge keys expanded, as YAML 1.1 loaders (Victor's) do.
+
+        The mapping's own keys win over merged ones, and in `<<: [*a, *b]` the
+        earlier mapping wins. Merged entries keep the spans where they are written.
+        """
+        own = [e for e in entries if not _is_merge_key(e.key)]
+        if len(own) == len(entries):
+            return entries
+        present = {_hashable_key(e.key.value) for e in own}
+        merged: list[YEntry] = []
+        for entry in entries:
+            if not _is_merge_key(entry.key):
+                continue
+            value = entry.value
+            sources = value.items if type(value) is YSeq else (value,)
+            for source in sources:
+                if type(source) is not YMap:
+                    self.problem(
+                        "VW009",
+                        "A merge key `<<` takes a mapping or a list of mappings (such as "
+                        "`<<: *defaults`); fix the value or remove the `<<` entry.",
+                        source.span,
+                    )
+                    continue
+                for inherited in source.entries:
+                    key = _hashable_key(inherited.key.value)
+                    if key not in present:
+                        present.add(key)
+                        merged.append(inherited)
+        return (*merged, *own)
+
     def checked_key(self, node: YNode) -> YScalar:
         """A collection used as a mapping key, reported and replaced by its text."""
         if isinstance(node, YScalar):
@@ -366,6 +438,18 @@ class _Builder:
             )
 
 
+def _is_merge_key(key: YScalar) -> bool:
+    return key.value == "<<" and key.style is None and key.tag in ("", "tag:yaml.org,2002:merge")
+
+
+def _hashable_key(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic collector while building large trees of surviving objects.
@@ -397,6 +481,7 @@ def parse_yaml(text: str, source: str) -> ParsedYaml:
 def _parse_yaml(text: str, source: str) -> ParsedYaml:
     lines = editor_lines(text) or [""]
     builder = _Builder(source, lines)
+    builder.merges = "<<" in text
     root: YNode | None = None
     parser: Any = None
     positions: _EditorPositions | None = None
