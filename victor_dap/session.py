@@ -324,15 +324,24 @@ class DebugSession:
             self._child = None
             self._fail_launch(str(exc).splitlines())
         if not launch.noDebug:
-            await self._rebind_source_breakpoints()
-            if self._function_breakpoints:
-                await self._apply_in_child(
-                    self._function_breakpoints,
-                    self._child_setter("setFunctionBreakpoints"),
-                    notify=True,
-                )
-            if self._exception_filters is not None:
-                await self._call("setExceptionFilters", filters=self._exception_filters)
+            try:
+                await self._configure_child()
+            except (RpcError, DapError) as exc:
+                await child.end(0.2)
+                self._child = None
+                self._fail_launch([f"cannot set the breakpoints in the workflow process: {exc}"])
+
+    async def _configure_child(self) -> None:
+        """Send what the client configured before the workflow process existed."""
+        await self._rebind_source_breakpoints()
+        if self._function_breakpoints:
+            await self._apply_in_child(
+                self._function_breakpoints,
+                self._child_setter("setFunctionBreakpoints"),
+                notify=True,
+            )
+        if self._exception_filters is not None:
+            await self._call("setExceptionFilters", filters=self._exception_filters)
 
     async def _watch_child(self, child: DebuggeeProcess) -> None:
         await child.process.wait()
@@ -535,14 +544,28 @@ class DebugSession:
         return {"breakpoints": results}
 
     async def on_setExceptionBreakpoints(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        filters = list(arguments.get("filters") or [])
-        filters += [
-            o.get("filterId") for o in arguments.get("filterOptions") or [] if o.get("filterId")
+        asked = list(arguments.get("filters") or [])
+        asked += [
+            o.get("filterId")
+            for o in arguments.get("filterOptions") or []
+            if isinstance(o, dict) and o.get("filterId")
         ]
+        known = {f.value for f in EXCEPTION_FILTER_LABELS}
+        # Filters we never advertised (typed by hand in nvim-dap) are answered
+        # unverified, not sent on: they must not fail the request or the launch.
+        filters = [f for f in asked if f in known]
         self._exception_filters = filters
         if self._child is not None:
             await self._call("setExceptionFilters", filters=filters)
-        return {"breakpoints": [{"verified": True} for _ in filters]}
+        valid = ", ".join(sorted(known))
+        return {
+            "breakpoints": [
+                {"verified": True}
+                if f in known
+                else {"verified": False, "message": f"unknown exception filter {f!r}; use {valid}"}
+                for f in asked
+            ]
+        }
 
     async def on_breakpointLocations(self, arguments: dict[str, Any]) -> dict[str, Any]:
         source = self._source_in(arguments, "breakpointLocations")

@@ -400,3 +400,35 @@ async def test_the_end_of_a_failed_run_reads_as_a_sentence(tmp_path: Path) -> No
         assert "{" not in ends[0] and "division" in ends[0]
     finally:
         await client.close()
+
+
+async def test_unknown_exception_filters_are_unverified_and_never_fail_the_launch(
+    tmp_path: Path,
+) -> None:
+    """nvim-dap users type filter names by hand (`raised` is debugpy's)."""
+    program = tmp_path / "fails.yaml"
+    program.write_text(
+        "workflows:\n  fails:\n    nodes:\n      - id: boom\n        type: transform\n"
+        '        transform: "total = 1 / 0"\n'
+    )
+    client = DapClient()
+    client.start()
+    try:
+        await client.request("initialize", {"adapterID": "victor", "linesStartAt1": True})
+        early = await client.request(
+            "setExceptionBreakpoints", {"filters": ["raised", "nodeFailed"]}
+        )
+        raised, node_failed = early["breakpoints"]
+        assert raised["verified"] is False and "nodeFailed" in raised["message"]
+        assert node_failed["verified"] is True
+        await client.request("launch", {"program": str(program)})
+        await client.request("configurationDone")
+        stop = await client.stopped()
+        assert stop["reason"] == "exception"
+        late = await client.request("setExceptionBreakpoints", {"filters": ["all"]})
+        assert late["breakpoints"][0]["verified"] is False
+        mark = client.mark()
+        await client.request("continue", {"threadId": stop["threadId"]})
+        await client.event("terminated", after=mark)
+    finally:
+        await client.close()
