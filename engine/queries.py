@@ -149,12 +149,18 @@ def node_id_occurrences(workflow: Workflow, node_id: str) -> list[SourceSpan]:
     if workflow.start_node == node_id and workflow.start_span is not None:
         spans.append(workflow.start_span)
     for node in workflow.nodes:
-        if node.id == node_id and node.origin is None:
+        if node.id == node_id and id_written_here(node):
             spans.append(node.id_span)
         for ref in node.refs:
             if ref.target == node_id and ref.span is not None:
                 spans.append(ref.span)
     return sorted(set(spans))
+
+
+def id_written_here(node: Node) -> bool:
+    """Whether the node's id is written in its workflow: always, except for a `$ref`
+    entry without its own `id:` (the id then comes from the library)."""
+    return node.origin is None or "id" in node.key_spans
 
 
 def incoming_refs(workflow: Workflow, node_id: str) -> list[tuple[Node, NodeRef]]:
@@ -184,11 +190,12 @@ def plan_node_rename(workflow: Workflow, node_id: str, new_id: str) -> RenamePla
             (), f"workflow {workflow.name!r} already has a node {new_id!r}; pick another id"
         )
     node = workflow.node_index.get(node_id)
-    if node is not None and node.origin is not None:
+    origin = node.origin if node is not None and not id_written_here(node) else None
+    if origin is not None:
         return RenamePlan(
             (),
-            f"node {node_id!r} comes from {node.origin.kind} {node.origin.name!r} in "
-            f"{node.origin.source}; rename it there",
+            f"node {node_id!r} comes from {origin.kind} {origin.name!r} in {origin.source}; "
+            "rename it there",
         )
     return RenamePlan(tuple(node_id_occurrences(workflow, node_id)))
 

@@ -14,6 +14,8 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+import engine
+from engine.config import CompileConfig
 from tests.lsp.conftest import (
     NEOVIM,
     TIMEOUT,
@@ -205,3 +207,89 @@ def test_refused_rename_answers_request_failed_without_logging_a_traceback(
         assert answer["error"]["code"] == -32803, answer  # RequestFailed, shown to the user
     stderr = session.close()
     assert "Traceback" not in stderr, stderr
+
+
+# --- ids written over a `$ref` or a `stage:` -----------------------------------------
+
+GATES = """\
+nodes:
+  - id: approval_gate
+    type: hitl
+    hitl_type: approval
+    prompt: "Ship it?"
+"""
+
+STAGES = """\
+stage_templates:
+  read_stage:
+    type: agent
+    goal: "Read the files"
+"""
+
+OVERRIDDEN = """\
+workflows:
+  flow:
+    nodes:
+      - id: reader  # @reader
+        stage: read_stage
+        next: [gate]  # @to_gate
+      - $ref: "./gates.yaml#approval_gate"
+        id: gate  # @gate
+      - id: done
+        goal: "Finish"
+"""
+
+
+async def test_rename_a_node_whose_id_is_written_over_a_ref_or_stage(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "gates.yaml").write_text(GATES, encoding="utf-8")
+    (tmp_path / "stages.yaml").write_text(STAGES, encoding="utf-8")
+    path = tmp_path / "flow.yaml"
+    path.write_text(OVERRIDDEN, encoding="utf-8")
+    diagnostics = await open_doc(client, path, OVERRIDDEN)
+    assert not [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error]
+
+    for marker, old, new in (("gate", "gate", "ship_gate"), ("reader", "reader", "read_files")):
+        where = at(client, OVERRIDDEN, marker, old)
+        prepared = await client.text_document_prepare_rename_async(
+            types.PrepareRenameParams(doc(path), where)
+        )
+        assert isinstance(prepared, types.PrepareRenamePlaceholder)
+        assert prepared.placeholder == old
+        edit = await client.text_document_rename_async(types.RenameParams(doc(path), where, new))
+        assert edit is not None and edit.changes is not None
+        assert set(edit.changes) == {path.as_uri()}  # the library and stage file stay as they are
+        renamed = apply_ascii_edits(OVERRIDDEN, list(edit.changes[path.as_uri()]))
+        assert f"id: {new}" in renamed and f"id: {old} " not in renamed
+        result = engine.compile(
+            renamed, source=str(path), config=CompileConfig(workspace_root=str(tmp_path))
+        )
+        assert not result.errors, [p.format() for p in result.errors]
+        assert new in result.workflows[0].node_index
+
+    references = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(path),
+            position=at(client, OVERRIDDEN, "to_gate", "gate"),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert references is not None
+    assert sorted(r.range.start.line for r in references) == [
+        marker_line(OVERRIDDEN, "to_gate"),
+        marker_line(OVERRIDDEN, "gate"),
+    ]
+
+
+def apply_ascii_edits(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    ordered = sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))
+    for edit in reversed(ordered):
+        start = starts[edit.range.start.line] + edit.range.start.character
+        end = starts[edit.range.end.line] + edit.range.end.character
+        text = text[:start] + edit.new_text + text[end:]
+    return text
