@@ -293,11 +293,13 @@ class _WorkflowBuilder:
                 continue
             node_id = str(raw)
             if not isinstance(raw, str):
+                written = self._written(draft.value_spans.get("id")) or node_id
                 local.append(
                     Problem(
                         "VW101",
                         Severity.WARNING,
-                        f'node id {raw!r} is not a string; quote it (`id: "{raw}"`).',
+                        f"node id {written} is a YAML {type(raw).__name__}, not a string; "
+                        f'quote it (`id: "{written}"`).',
                         self.source,
                         draft.value_span("id"),
                         workflow=workflow,
@@ -327,6 +329,13 @@ class _WorkflowBuilder:
                 first_seen[node_id] = draft
             ids.append(node_id)
         return ids
+
+    def _written(self, span: SourceSpan | None) -> str | None:
+        """A one-line value's text as the file spells it (`yes`, not Python's `True`)."""
+        lines = self.parsed.lines
+        if span is None or span.line != span.end_line or span.line >= len(lines):
+            return None
+        return lines[span.line][span.column : span.end_column] or None
 
     def _nodes(self, drafts: list[NodeDraft], ids: list[str]) -> list[Node]:
         nodes: list[Node] = []

@@ -83,6 +83,26 @@ def build_draft(index: int, entry: YMap, ctx: DraftContext, problems: list[Probl
     draft = NodeDraft(index, entry, {}, key_spans, value_spans, value_nodes)
     ref = local_fields.get(REF_KEY)
     stage = local_fields.get("stage")
+    if ref is not None and not isinstance(ref, str):
+        problems.append(
+            Problem(
+                "VW511",
+                Severity.ERROR,
+                '$ref must be a quoted path such as "./common.yaml#node_id".',
+                ctx.source,
+                draft.value_spans[REF_KEY],
+            )
+        )
+    elif stage is not None and not isinstance(stage, str):
+        problems.append(
+            Problem(
+                "VW514",
+                Severity.ERROR,
+                "`stage` must be the name of one stage template (a string).",
+                ctx.source,
+                draft.value_spans["stage"],
+            )
+        )
     if isinstance(ref, str):
         draft.fields = _merge_ref(draft, ref, local_fields, ctx, problems)
     elif isinstance(stage, str):

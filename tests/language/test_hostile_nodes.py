@@ -92,3 +92,34 @@ def test_a_tag_safe_yaml_loaders_refuse_is_an_error_at_the_tag(
 def test_standard_tags_are_accepted(parser: str, tagged: str) -> None:
     text = f"workflows:\n  w:\n    nodes:\n      - id: a\n        metadata: {tagged}\n"
     assert not [p for p in _compile(text).problems if p.code == "VW008"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "token", "code"),
+    [
+        ("$ref: 3", "3", "VW511"),
+        ("$ref: [a.yaml]", "[", "VW511"),
+        ("$ref: {file: a.yaml}", "{", "VW511"),
+        ("stage: [analyze]", "[", "VW514"),
+        ("stage: 7", "7", "VW514"),
+    ],
+)
+def test_a_ref_or_stage_that_is_not_a_name_is_an_error_at_the_value(
+    parser: str, entry: str, token: str, code: str
+) -> None:
+    text = f"workflows:\n  w:\n    nodes:\n      - id: a\n        {entry}  # @bad\n"
+    problems = [p for p in _compile(text).problems if p.code == code]
+    assert len(problems) == 1 and problems[0].severity.value == "error"
+    assert _at(text, problems[0], "bad", token)
+
+
+@pytest.mark.parametrize("written", ["1", "true", "1.5", "2024-01-01", "", "null"])
+def test_an_id_that_is_not_a_string_is_reported_once(parser: str, written: str) -> None:
+    text = f"workflows:\n  w:\n    nodes:\n      - id: {written}  # @bad\n      - id: b\n"
+    line = editor_marker(text, "bad")
+    on_id = [p for p in _compile(text).problems if p.span.line == line and p.code != "VW208"]
+    assert len(on_id) == 1, on_id
+    if written not in ("", "null"):
+        assert (
+            f'`id: "{written}"`' in on_id[0].message
+        )  # quoted as written, not as Python prints it
