@@ -536,9 +536,30 @@ class WorkflowDebugger:
         return await self.wait()
 
     def pause(self) -> None:
-        """Stop at the next node boundary (a node that is running finishes first)."""
-        if self._stop is None:
-            self._pause_requested = True
+        """Stop at the next node boundary (a node that is running finishes first).
+
+        A node cannot be interrupted halfway, so when one is running the user is
+        told which one the pause waits for (a long shell command, a slow agent).
+        """
+        if self._stop is not None or self._finished is not None:
+            return
+        already = self._pause_requested
+        self._pause_requested = True
+        running = [
+            location.frame.node_id
+            for location in self._locations.values()
+            if location.phase is Phase.BEFORE and not location.held and location.member is None
+        ]
+        if running and not already:
+            names = ", ".join(repr(n) for n in running)
+            self._emit(
+                Output(
+                    f"Pausing: node {names} is running; the run stops as soon as it finishes "
+                    "(terminate ends it now).\n",
+                    "console",
+                    running[0],
+                )
+            )
 
     async def stop(self) -> Finished:
         """End the run (status cancelled); waits for the executor to finish."""

@@ -425,3 +425,62 @@ async def test_variable_handles_live_while_stopped_and_die_on_resume(
     assert client.index(exited) < client.index(terminated)
     seqs = [m["seq"] for m in client.received]
     assert seqs == list(range(1, len(seqs) + 1))  # one counter for responses and events
+
+
+WAIT_HANDLERS = textwrap.dedent(
+    """\
+    import os, time
+
+    def wait_for_flag(node, context, tools):
+        print("waiting for the flag", flush=True)
+        while not os.path.exists(context.inputs["flag"]):
+            time.sleep(0.01)
+        return "released"
+
+    HANDLERS = {"wait_for_flag": wait_for_flag}
+    """
+)
+
+
+async def test_pause_while_a_node_runs_says_so_then_stops_after_it(
+    client: DapClient, tmp_path: Path
+) -> None:
+    flag = tmp_path / "flag"
+    program = tmp_path / "busy.yaml"
+    program.write_text(
+        textwrap.dedent(
+            f"""\
+            workflows:
+              busy:
+                nodes:
+                  - id: busy
+                    type: compute
+                    handler: wait_for_flag
+                    inputs:
+                      flag: "{flag}"
+                  - id: after
+                    type: transform
+                    transform: "done = true"
+            """
+        )
+    )
+    (tmp_path / "handlers.py").write_text(WAIT_HANDLERS)
+    await client.launch(str(program), registry=[str(tmp_path / "handlers.py")])
+    await client.request("configurationDone")
+    await client.wait_for(
+        lambda m: m.get("event") == "output" and "waiting for the flag" in m["body"]["output"],
+        "the handler started",
+    )
+    mark = client.mark()
+    await client.request("pause", {"threadId": 1})
+    note = await client.wait_for(
+        lambda m: m.get("event") == "output" and "is running" in m["body"]["output"],
+        "a note that the pause waits for the running node",
+    )
+    assert "'busy'" in note["body"]["output"]
+    assert not any(m.get("event") == "stopped" for m in client.received[mark + 1 :])
+    flag.write_text("go")
+    stop = await client.stopped(after=mark)
+    assert stop["reason"] == "pause"
+    frames = (await client.request("stackTrace", {"threadId": stop["threadId"]}))["stackFrames"]
+    assert frames[0]["name"].startswith("after")
