@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -251,7 +250,9 @@ def debug_command(
     ] = None,
 ) -> None:
     """Debug a workflow interactively: breakpoints, stepping, state, step back."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr)
+    from engine.cli.run_cmd import configure_logging
+
+    configure_logging(log_level)
     inputs: dict[str, Any] = {}
     if context:
         try:

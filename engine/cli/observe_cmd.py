@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from engine.cli import workflow_app
-from engine.cli.run_cmd import _build_executor, _prepare, execute_interruptibly
+from engine.cli.run_cmd import (
+    _build_executor,
+    _prepare,
+    configure_logging,
+    execute_interruptibly,
+)
 
 if TYPE_CHECKING:
     from engine.history import ExecutionRecord, WorkflowExecutionHistory
@@ -162,11 +167,10 @@ def trace(
     log_level: Annotated[str, typer.Option("--log-level", help="Logging level.")] = "WARNING",
 ) -> None:
     """Run a workflow with tracing and write the trace file."""
-    import logging
 
     from engine.trace_export import TraceExportError, exporter_for
 
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr)
+    configure_logging(log_level)
     try:
         exporter_for(fmt)
     except TraceExportError as error:
@@ -246,6 +250,10 @@ def _export_history(records: list[ExecutionRecord], path: Path, fmt: str | None)
     _write(path, buffer.getvalue())
 
 
+_STATUSES = ("completed", "failed", "cancelled", "interrupted", "paused", "running")
+"""Every status a recorded run can have."""
+
+
 @workflow_app.command("history")
 def history(
     workflow: Annotated[
@@ -268,6 +276,13 @@ def history(
     ] = None,
 ) -> None:
     """Show (or export, or prune) the execution history."""
+    for option, count in (("--limit", limit), ("--keep", keep)):
+        if count is not None and count < 0:
+            _fail(f"{option} {count}: give a number of runs, 0 or more", 2)
+    if status is not None and status not in _STATUSES:
+        _fail(f"--status {status!r}: use one of {', '.join(_STATUSES)}", 2)
+    if fmt is not None and fmt.lower() not in ("json", "csv"):
+        _fail(f"--format {fmt!r}: use json or csv (with --export PATH)", 2)
     store = _open_history()
     if keep is not None or older_than is not None:
         age = _parse_age(older_than) if older_than is not None else None
@@ -344,6 +359,12 @@ def replay(
     ] = False,
 ) -> None:
     """Re-run an execution with the same inputs and compare the results."""
+    from engine.trace_export import TraceExportError, exporter_for
+
+    try:
+        exporter_for(trace_format)
+    except TraceExportError as error:
+        _fail(str(error), 2)
     store = _open_history()
     original = _require(store, execution_id)
     source = workflow_file or (Path(original.workflow_file) if original.workflow_file else None)

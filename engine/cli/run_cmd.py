@@ -43,6 +43,19 @@ def _setup_error(error: RunSetupError) -> NoReturn:
     _usage_error(error.phrased(CLI_SETTINGS))
 
 
+def configure_logging(log_level: str) -> None:
+    """Log to stderr at `--log-level`; an unknown level is a usage error (exit 2)."""
+    level = logging.getLevelName(log_level.strip().upper())
+    if not isinstance(level, int):
+        _usage_error(
+            f"--log-level {log_level!r} is not a logging level; "
+            "use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        )
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
 def _plan(workflow: Workflow) -> list[str]:
     from engine.model import ConditionNode, ParallelNode
 
@@ -253,12 +266,7 @@ def run(
     ] = False,
 ) -> None:
     """Execute a workflow."""
-    level = logging.getLevelName(log_level.upper())
-    if not isinstance(level, int):
-        _usage_error(f"--log-level {log_level!r} is not a logging level (DEBUG, INFO, WARNING...)")
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level)
     prepared = _prepare(
         workflow_path,
         name=name,

@@ -52,6 +52,13 @@ def open_backend(target: str | Path, *, create: bool = True) -> Backend:
     from engine.history_store.sqlite_backend import SqliteBackend
 
     path = Path(text).expanduser()
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise HistoryStoreError(
+            f"cannot use the history database {path}: {blocker} is a file, not a folder; "
+            "point VICTOR_HOME (or VICTOR_HISTORY_URL, or the project's history_url) "
+            "at a folder"
+        )
     if not create and not path.exists():
         raise HistoryStoreError(
             f"no execution history at {path}; run a workflow first (victor workflow run ...)"
