@@ -201,7 +201,7 @@ def prepare_execution(
     if errors:
         more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
         raise RunSetupError(errors[0].format() + more, errors)
-    workflow = select_workflow(result.workflows, name, file)
+    workflow = select_workflow(result.workflows, name, file, result.kind.value)
 
     selected: str | None = None
     default_runner: AgentRunner | None = None
@@ -247,7 +247,10 @@ def read_context(context_json: str | None, context_file: str | Path | None) -> d
             text = read_text_file(file)
         except UnreadableFileError as exc:
             raise RunSetupError(f"cannot read context file {file}: {exc}") from exc
-        merged.update(_json_object(text, f"context file {file}"))
+        if file.suffix.lower() in (".yaml", ".yml"):
+            merged.update(_yaml_object(text, f"context file {file}"))
+        else:
+            merged.update(_json_object(text, f"context file {file}"))
     if context_json is not None:
         merged.update(_json_object(context_json, "--context"))
     return merged
@@ -260,9 +263,31 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
         raise RunSetupError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise RunSetupError(
-            f'{what} must be a JSON object such as {{"task": "fix bug"}}, not {type(data).__name__}'
+            f'{what} must be a JSON object such as {{"task": "fix bug"}}, not {_kind(data)}'
         )
     return data
+
+
+def _yaml_object(text: str, what: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise RunSetupError(f"{what} is not valid YAML{where}: {problem}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RunSetupError(f"{what} must be a mapping such as `task: fix bug`, not {_kind(data)}")
+    return {str(key): value for key, value in data.items()}
+
+
+def _kind(value: Any) -> str:
+    names = {list: "a list", str: "a string", type(None): "null", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "a value")
 
 
 NO_WORKFLOWS = (
@@ -272,10 +297,29 @@ NO_WORKFLOWS = (
 """What to say about a file that compiles to nothing runnable (empty, a list, plain data)."""
 
 
-def select_workflow(workflows: Sequence[Workflow], name: str | None, path: str | Path) -> Workflow:
-    """The workflow called `name`, or the file's only one; raises RunSetupError."""
+_LIBRARY_FILES = {
+    "node_library": (
+        "is a node library (top-level `nodes:`), not a workflow, so there is nothing to run; "
+        "workflows use its nodes with `$ref: {name}#NODE_ID`"
+    ),
+    "stage_library": (
+        "is a stage library (`stage_templates:`), not a workflow, so there is nothing to run; "
+        "workflows use its templates with `stage: TEMPLATE`"
+    ),
+}
+"""What to say about a library file given to a command that runs a workflow, by FileKind."""
+
+
+def select_workflow(
+    workflows: Sequence[Workflow], name: str | None, path: str | Path, kind: str | None = None
+) -> Workflow:
+    """The workflow called `name`, or the file's only one; raises RunSetupError.
+    `kind` (the file's FileKind value) explains a library file given instead of a workflow."""
     names = ", ".join(wf.name for wf in workflows)
     if not workflows:
+        library = _LIBRARY_FILES.get(kind or "")
+        if library is not None:
+            raise RunSetupError(f"{path} " + library.format(name=Path(path).name))
         raise RunSetupError(f"{path}: {NO_WORKFLOWS}")
     if name is not None:
         for workflow in workflows:

@@ -139,7 +139,7 @@ def trace(
         str | None, typer.Option("-c", "--context", help="Initial context as JSON.")
     ] = None,
     context_file: Annotated[
-        Path | None, typer.Option("--context-file", help="Context JSON file.")
+        Path | None, typer.Option("--context-file", help="Context file (JSON; YAML if .yaml/.yml).")
     ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Output trace file (default trace.<ext>).")

@@ -235,7 +235,8 @@ def run(
         str | None, typer.Option("-c", "--context", help="Initial context as JSON.")
     ] = None,
     context_file: Annotated[
-        Path | None, typer.Option("-f", "--context-file", help="Context JSON file.")
+        Path | None,
+        typer.Option("-f", "--context-file", help="Context file (JSON; YAML if .yaml/.yml)."),
     ] = None,
     name: Annotated[
         str | None, typer.Option("-n", "--name", help="Workflow name (if multiple).")

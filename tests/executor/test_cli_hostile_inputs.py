@@ -7,6 +7,7 @@ for usage/validation errors and never print a traceback.
 from __future__ import annotations
 
 import errno
+import json
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,46 @@ def test_os_errors_become_reasons(
         read_text_file(tmp_path / "wf.yaml")
     problem = compile_file(tmp_path / "wf.yaml").problems[0]
     assert problem.code == "VW000" and expected in problem.message
+
+
+@pytest.mark.parametrize("command", ["run", "trace"])
+@pytest.mark.parametrize(
+    ("text", "kind", "how"),
+    [
+        ("nodes:\n  - id: ask\n    type: hitl\n    prompt: ok?\n", "node library", "$ref"),
+        (
+            "stage_templates:\n  lint:\n    nodes:\n      - id: a\n        type: transform\n"
+            "        transform: x = 1\n",
+            "stage library",
+            "stage:",
+        ),
+    ],
+    ids=["node-library", "stage-library"],
+)
+def test_library_file_says_it_is_a_library(
+    tmp_path: Path, command: str, text: str, kind: str, how: str
+) -> None:
+    path = tmp_path / "lib.yaml"
+    path.write_text(text, encoding="utf-8")
+    proc = victor(str(path), cwd=tmp_path, command=command)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    line = _one_line(proc.stderr)
+    assert "lib.yaml" in line and kind in line and how in line, line
+
+
+def test_yaml_context_file(tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(OK, encoding="utf-8")
+    (tmp_path / "ctx.yaml").write_text("task: fix bug\nlimits:\n  retries: 2\n", encoding="utf-8")
+    proc = victor("wf.yaml", "-f", "ctx.yaml", "--json", "--no-history", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    state = json.loads(proc.stdout)["final_state"]
+    assert state["task"] == "fix bug" and state["limits"] == {"retries": 2}
+
+
+def test_broken_yaml_context_file_names_line(tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(OK, encoding="utf-8")
+    (tmp_path / "ctx.yml").write_text("task: ok\nlimits: [1, 2\n", encoding="utf-8")
+    proc = victor("wf.yaml", "-f", "ctx.yml", cwd=tmp_path)
+    assert proc.returncode == 2
+    line = _one_line(proc.stderr)
+    assert "ctx.yml" in line and "line " in line and "YAML" in line, line
