@@ -63,6 +63,9 @@ def _compile(text: str, source: str, config: CompileConfig) -> CompileResult:
             if workflow is not None:
                 workflows.append(workflow)
         dependencies.update(builder.dependencies)
+        # A repeated workflow name (VW002) keeps only its last body, as Victor's
+        # loader does; the earlier body was still checked above.
+        workflows = list({workflow.name: workflow for workflow in workflows}.values())
     elif kind in (FileKind.NODE_LIBRARY, FileKind.STAGE_LIBRARY) and parsed.root is not None:
         from engine.validation.libraries import check_library
 

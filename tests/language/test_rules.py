@@ -430,3 +430,17 @@ def test_ignored_key_without_replacement_offers_removal() -> None:
     fixed = "".join(lines[: edit.span.line] + lines[edit.span.end_line :])
     assert "instructions" not in fixed and "tool_budget: 3" in fixed and "and thorough" not in fixed
     assert all(p.code != "VW501" for p in _compile(fixed).problems)
+
+
+def test_a_repeated_workflow_name_keeps_the_last_body_as_victor_does() -> None:
+    text = (
+        "workflows:\n"
+        "  w:\n    nodes:\n      - id: first_version\n        next: [nowhere]  # @old\n"
+        "  w:  # @again\n    nodes:\n      - id: second_version\n"
+    )
+    result = compile(text, source="/tmp/dup.yaml")
+    assert [w.name for w in result.workflows] == ["w"]
+    assert [n.id for n in result.workflows[0].nodes] == ["second_version"]
+    codes = {(p.code, p.span.line) for p in result.problems}
+    assert ("VW002", marker_line(text, "again")) in codes
+    assert ("VW201", marker_line(text, "old")) in codes  # the shadowed body is still checked
