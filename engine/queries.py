@@ -54,6 +54,16 @@ class NodeRefSite:
 
 
 @dataclass(frozen=True)
+class StartNodeSite:
+    """The cursor is on a workflow's `start_node` value."""
+
+    workflow: Workflow
+    target_id: str
+    target: Node | None
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
 class StateKeySite:
     """The cursor is on a state key read (`$ctx.key`, `{{key}}`, a condition name...)."""
 
@@ -93,7 +103,20 @@ class FieldKeySite:
     span: SourceSpan
 
 
-Site = NodeIdSite | NodeRefSite | StateKeySite | OutputSite | OriginSite | FieldKeySite
+Site = (
+    NodeIdSite | NodeRefSite | StartNodeSite | StateKeySite | OutputSite | OriginSite | FieldKeySite
+)
+
+
+def named_node(site: Site | None) -> tuple[Workflow, str, Node | None] | None:
+    """The node a site names (its own id, an edge target or the start node), if any."""
+    if isinstance(site, NodeIdSite):
+        return site.workflow, site.node.id, site.node
+    if isinstance(site, NodeRefSite):
+        return site.workflow, site.ref.target, site.target
+    if isinstance(site, StartNodeSite):
+        return site.workflow, site.target_id, site.target
+    return None
 
 
 def node_at_line(result: CompileResult, line: int) -> tuple[Workflow, Node] | None:
@@ -114,6 +137,11 @@ def _is_local(node: Node, source: str) -> bool:
 
 def site_at(result: CompileResult, line: int, column: int) -> Site | None:
     """What the cursor at (line, column) of `result.source` is on, innermost first."""
+    for workflow in result.workflows:
+        start = workflow.start_span
+        if workflow.source == result.source and start is not None and start.contains(line, column):
+            target = workflow.node_index.get(workflow.start_node)
+            return StartNodeSite(workflow, workflow.start_node, target, start)
     found = node_at_line(result, line)
     if found is None:
         return None
@@ -457,6 +485,12 @@ def completion_context(text: str, line: int, column: int) -> CompletionContext |
             )
         return None
     value_match = _VALUE_LINE.match(before)
+    if value_match and block is None and value_match.group("key") == "start_node":
+        typed = _FLOW_WORD.search(value_match.group("value"))
+        start = typed.group(0) if typed else ""
+        return CompletionContext(
+            CompletionKind.NODE_ID, start, column - len(start), field="start_node"
+        )
     if value_match and block is not None:
         key = value_match.group("key")
         value = value_match.group("value")

@@ -36,6 +36,8 @@ def hover(
     text: str | None = None
     if isinstance(site, queries.NodeRefSite):
         text = _node_ref_markdown(site.workflow, site.ref.target, site.target)
+    elif isinstance(site, queries.StartNodeSite):
+        text = _node_ref_markdown(site.workflow, site.target_id, site.target)
     elif isinstance(site, queries.NodeIdSite):
         text = _node_markdown(site.workflow, site.node) + _history_markdown(
             history.get(site.workflow.name), site.node.id

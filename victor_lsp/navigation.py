@@ -39,10 +39,12 @@ def definition(
     analysis: Analysis, position: types.Position, positions_for: PositionsFor
 ) -> list[types.Location] | None:
     site = _site(analysis, position)
-    if isinstance(site, queries.NodeRefSite) and site.target is not None:
-        return [_node_location(analysis, site.workflow, site.target.id, positions_for)]
-    if isinstance(site, queries.NodeIdSite):
-        return [_node_location(analysis, site.workflow, site.node.id, positions_for)]
+    named = queries.named_node(site)
+    if named is not None:
+        workflow, _, target = named
+        if target is None:
+            return None
+        return [_node_location(analysis, workflow, target.id, positions_for)]
     if isinstance(site, queries.OriginSite):
         origin = site.origin
         return [_location(analysis, origin.source, origin.span, positions_for)]
@@ -80,11 +82,12 @@ def _occurrences(
     analysis: Analysis, position: types.Position, include_declaration: bool = True
 ) -> list[SourceSpan] | None:
     site = _site(analysis, position)
-    if isinstance(site, queries.NodeIdSite | queries.NodeRefSite):
-        node_id = site.node.id if isinstance(site, queries.NodeIdSite) else site.ref.target
-        spans = queries.node_id_occurrences(site.workflow, node_id)
-        if not include_declaration and site.workflow.has_node(node_id):
-            declared = site.workflow.node(node_id).id_span
+    named = queries.named_node(site)
+    if named is not None:
+        workflow, node_id, _ = named
+        spans = queries.node_id_occurrences(workflow, node_id)
+        if not include_declaration and workflow.has_node(node_id):
+            declared = workflow.node(node_id).id_span
             spans = [s for s in spans if s != declared]
         return spans
     if isinstance(site, queries.StateKeySite | queries.OutputSite):
@@ -105,8 +108,9 @@ def highlights(
     if spans is None or site is None:
         return None
     writes: set[object] = set()
-    if isinstance(site, queries.NodeIdSite | queries.NodeRefSite):
-        writes = {n.id_span for n in site.workflow.nodes}
+    named = queries.named_node(site)
+    if named is not None:
+        writes = {n.id_span for n in named[0].nodes}
     elif isinstance(site, queries.StateKeySite | queries.OutputSite):
         key = site.read.key if isinstance(site, queries.StateKeySite) else site.key
         writes = {w.span for w in queries.state_writers(site.workflow, key)}
@@ -126,15 +130,11 @@ def _rename_plan(
 ) -> tuple[queries.Site, str, queries.RenamePlan] | None:
     """The node id under the cursor and its rename plan; ValueError when refused."""
     site = _site(analysis, position)
-    if isinstance(site, queries.NodeIdSite):
-        node_id = site.node.id
-    elif isinstance(site, queries.NodeRefSite) and site.target is not None:
-        node_id = site.ref.target
-    else:
+    named = queries.named_node(site)
+    if site is None or named is None or named[2] is None:
         return None
-    plan = queries.plan_node_rename(
-        site.workflow, node_id, node_id if new_name is None else new_name
-    )
+    workflow, node_id, _ = named
+    plan = queries.plan_node_rename(workflow, node_id, node_id if new_name is None else new_name)
     if plan.error:
         raise ValueError(plan.error)
     return site, node_id, plan

@@ -293,3 +293,63 @@ def apply_ascii_edits(text: str, edits: list[types.TextEdit]) -> str:
         end = starts[edit.range.end.line] + edit.range.end.character
         text = text[:start] + edit.new_text + text[end:]
     return text
+
+
+# --- start_node ----------------------------------------------------------------------
+
+STARTS = """\
+workflows:
+  flow:
+    start_node: middle  # @start
+    nodes:
+      - id: first
+        next: [middle]  # @edge
+      - id: middle  # @middle
+        description: "The entry"
+      - id: last
+"""
+
+
+async def test_start_node_value_navigates_like_a_node_reference(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, STARTS)
+    on_start = at(client, STARTS, "start", "middle", 3)
+    declaration = at(client, STARTS, "middle", "middle")
+
+    hover = await client.text_document_hover_async(types.HoverParams(doc(path), on_start))
+    assert hover is not None and "The entry" in hover.contents.value  # type: ignore[union-attr]
+
+    definition = await client.text_document_definition_async(
+        types.DefinitionParams(doc(path), on_start)
+    )
+    assert isinstance(definition, list) and [d.range.start for d in definition] == [declaration]
+
+    references = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(path),
+            position=on_start,
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert references is not None
+    assert sorted(r.range.start.line for r in references) == sorted(
+        marker_line(STARTS, m) for m in ("start", "edge", "middle")
+    )
+
+    edit = await client.text_document_rename_async(types.RenameParams(doc(path), on_start, "entry"))
+    assert edit is not None and edit.changes is not None
+    renamed = apply_ascii_edits(STARTS, list(edit.changes[path.as_uri()]))
+    assert renamed == STARTS.replace(": middle", ": entry").replace("[middle]", "[entry]")
+
+
+async def test_completion_of_the_start_node_value(client: LanguageClient, tmp_path: Path) -> None:
+    text = STARTS.replace("start_node: middle", "start_node: ")
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, text)
+    where = at(client, text, "start", "start_node: ", len("start_node: "))
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), where))
+    assert result is not None
+    items = result.items if isinstance(result, types.CompletionList) else result
+    assert [i.label for i in items] == ["first", "middle", "last"]
