@@ -458,6 +458,9 @@ def check_value(spec: FieldSpec, value: Any) -> str | None:
         if spec.min_length and len(str(value)) < spec.min_length:
             return "must not be empty"
     elif actual in _NUMBERS:
+        bounded = spec.minimum is not None or spec.maximum is not None
+        if bounded and value != value:  # NaN: every bound comparison is False
+            return "must be a number (got .nan)"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g} (got {value})"
         if spec.maximum is not None and value > spec.maximum:

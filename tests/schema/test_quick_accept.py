@@ -71,3 +71,12 @@ def test_quick_accept_takes_the_common_valid_values() -> None:
             if schema_docs.check_value(spec, option) is None:
                 taken += quick.accepts(option)
     assert taken > 20
+
+
+def test_nan_is_not_a_valid_bounded_number() -> None:
+    """`.nan` slips past every `minimum`/`maximum` comparison; it must still be refused."""
+    bounded = [s for s in SPECS if s.minimum is not None or s.maximum is not None]
+    assert bounded
+    for spec in bounded:
+        assert schema_docs.check_value(spec, float("nan")) is not None, spec.name
+        assert not schema_docs.quick_accept(spec).accepts(float("nan")), spec.name
