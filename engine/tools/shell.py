@@ -22,12 +22,18 @@ async def shell_tool(inputs: Mapping[str, Any], context: Any) -> dict[str, Any]:
     commands = inputs.get("commands", inputs.get("command"))
     if isinstance(commands, str):
         commands = [commands]
-    if (
-        not isinstance(commands, list)
-        or not commands
-        or not all(isinstance(c, str) for c in commands)
-    ):
-        raise ToolError("shell: `inputs.commands` must be a command string or a list of them")
+    if not isinstance(commands, list) or not commands:
+        got = "nothing" if commands is None or commands == [] else type(commands).__name__
+        raise ToolError(
+            f"shell: `inputs.commands` must be a command string or a list of them, got {got}"
+        )
+    for number, command in enumerate(commands, 1):
+        if not isinstance(command, str):
+            got = "null" if command is None else type(command).__name__
+            raise ToolError(
+                f"shell: command {number} of `inputs.commands` is {got}, not a string; "
+                'if it reads $ctx.KEY, give KEY in the run\'s context (-c \'{"KEY": "..."}\')'
+            )
     cwd = inputs.get("cwd") or context.project_root
     results: list[dict[str, Any]] = []
     for command in commands:
@@ -70,7 +76,10 @@ async def shell_tool(inputs: Mapping[str, Any], context: Any) -> dict[str, Any]:
     }
 
 
-shell_tool.capabilities = frozenset({"write", "filesystem"})  # type: ignore[attr-defined]
+# No declared capabilities: what a command does depends on the command, and real workflows
+# run read-only checks (lint, type check, scans) through `shell` under `constraints:
+# [llm, write]` (Victor's code_review.yaml). `blocked_tools: [shell]` blocks it outright.
+shell_tool.capabilities = frozenset()  # type: ignore[attr-defined]
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:

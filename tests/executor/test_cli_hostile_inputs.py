@@ -195,3 +195,25 @@ def test_broken_yaml_context_file_names_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     line = _one_line(proc.stderr)
     assert "ctx.yml" in line and "line " in line and "YAML" in line, line
+
+
+def test_shell_tool_runs_under_the_corpus_constraints(tmp_path: Path) -> None:
+    # code_review.yaml runs its read-only checks (lint, type check, scans) through the
+    # built-in shell tool with `constraints: [llm, write]` on every such node.
+    (tmp_path / "wf.yaml").write_text(
+        "workflows:\n"
+        "  checks:\n"
+        "    nodes:\n"
+        "      - id: lint_check\n"
+        "        type: compute\n"
+        "        tools: [shell]\n"
+        "        inputs:\n"
+        "          commands: [echo linted]\n"
+        "        output: lint_results\n"
+        "        constraints: [llm, write]\n"
+        "        timeout: 30\n",
+        encoding="utf-8",
+    )
+    proc = victor("wf.yaml", "--json", "--no-history", cwd=tmp_path)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert json.loads(proc.stdout)["final_state"]["lint_results"]["shell"]["stdout"] == "linted\n"

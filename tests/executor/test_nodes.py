@@ -219,12 +219,17 @@ workflows:
     nodes:
       - id: c
         type: compute
-        tools: [shell]
+        tools: [save]
         constraints: [write]
-        inputs: {commands: ["echo no"]}
+        inputs: {path: "out.txt"}
 """
     )
-    result = await WorkflowExecutor().execute(wf)
+
+    def save(inputs: Any, context: Any) -> str:
+        raise AssertionError("a tool needing a blocked capability must not run")
+
+    save.capabilities = frozenset({"write"})  # type: ignore[attr-defined]
+    result = await WorkflowExecutor(registry=registry(tools={"save": save})).execute(wf)
     assert result.status == "failed"
     assert "write" in result.error["message"] and "constraints" in result.error["message"]
 

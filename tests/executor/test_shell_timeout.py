@@ -1,4 +1,4 @@
-"""The built-in shell tool on timeout: every process the command started is ended."""
+"""The built-in shell tool: a timeout ends every process it started; bad commands are named."""
 
 from __future__ import annotations
 
@@ -43,3 +43,13 @@ async def test_timeout_kills_the_whole_command_and_returns_promptly(tmp_path: Pa
     assert time.monotonic() - started < 5
     child = int(pid_file.read_text())
     assert not _alive(child)  # SIGKILL went to the whole group before the tool returned
+
+
+async def test_missing_command_names_the_item_and_the_fix(tmp_path: Path) -> None:
+    from engine.tools import ToolError
+
+    context = types.SimpleNamespace(project_root=str(tmp_path))
+    with pytest.raises(ToolError) as caught:
+        await shell_tool({"commands": ["true", None]}, context)  # $ctx.lint_command unset
+    message = str(caught.value)
+    assert "command 2" in message and "null" in message and "$ctx" in message
