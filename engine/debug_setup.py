@@ -84,7 +84,7 @@ def choose_workflow(
 ) -> Workflow:
     """The workflow called `name`, or the file's only one; raises DebugSetupError."""
     try:
-        return select_workflow(result.workflows, name, program)
+        return select_workflow(result.workflows, name, program, result.kind.value)
     except RunSetupError as exc:
         raise DebugSetupError.from_run_setup(exc, setting_names) from exc
 

@@ -69,17 +69,6 @@ class TerminalHitl:
         return HitlResponse(True, answer, None, APPROVED)
 
 
-def _parse_value(text: str, debugger: Any) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return debugger.evaluate(text, context="watch").value
-    except Exception:
-        return text
-
-
 async def _interact(debugger: Any, program: Path) -> bool:
     """Handle commands at one stop. Returns False when the user quits."""
     from engine.debugger import DebuggerError, StepMode
@@ -153,7 +142,7 @@ async def _interact(debugger: Any, program: Path) -> bool:
                 path, eq, value = rest.partition("=")
                 if not eq or not path.strip():
                     raise DebuggerError("usage: set PATH=VALUE")
-                debugger.set_state(path.strip(), _parse_value(value.strip(), debugger))
+                debugger.set_state(path.strip(), debugger.parse_value(value.strip()))
                 typer.echo(f"{path.strip()} = {debugger.evaluate(path.strip()).text}")
             elif command in ("h", "help", "?"):
                 typer.echo(HELP)
@@ -216,7 +205,10 @@ async def _debug(
             result = await debugger.stop()
             break
         result = await debugger.wait()
-    typer.echo(f"\nWorkflow {result.status}" + (f": {result.error}" if result.error else ""))
+    at_node = f" at node {result.node_id!r}" if result.node_id else ""
+    typer.echo(
+        f"\nWorkflow {result.status}{at_node}" + (f": {result.error}" if result.error else "")
+    )
     if result.state is not None:
         from engine.state import public_view
         from engine.trace_export.jsonsafe import to_json_text

@@ -126,3 +126,17 @@ def test_debug_session_is_recorded_in_history(tmp_path: Path) -> None:
     demo = [r for r in runs if r.get("workflow") == "demo" or r.get("workflow_name") == "demo"]
     assert demo, listing.stdout
     assert demo[0].get("status") == "completed"
+
+
+def test_set_reads_a_plain_word_as_text_and_the_end_names_the_node(tmp_path: Path) -> None:
+    result = run_debug(
+        tmp_path,
+        ["set owner=alice", "print owner", "set count={bad", "quit"],
+        "-b",
+        "second",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "owner = 'alice'" in out  # a word that is no state key is text, not null
+    assert "error:" in out  # broken JSON is refused, not stored as text
+    assert "Workflow cancelled at node 'second'" in out
