@@ -423,6 +423,8 @@ class CompletionContext:
     node_type: NodeType | None = None
     present_keys: frozenset[str] = frozenset()
     indent: int = 0
+    needs_dash: bool = False
+    """A new node on a blank line of the `nodes:` list: the item's `- ` comes with it."""
 
 
 _STATE_PREFIXES = (
@@ -469,6 +471,14 @@ def completion_context(text: str, line: int, column: int) -> CompletionContext |
             return CompletionContext(
                 CompletionKind.NEW_NODE, word, column - len(word), indent=indent
             )
+        if not key_match.group("dash") and parent == "nodes" and block is None:
+            return CompletionContext(
+                CompletionKind.NEW_NODE,
+                word,
+                column - len(word),
+                indent=indent + 2,
+                needs_dash=True,
+            )
         if key_match.group("dash") and parent == "tools" and block:
             return _value_context(block, "tools", word, column)
         if parent == "branches" and block:
@@ -505,9 +515,27 @@ def completion_context(text: str, line: int, column: int) -> CompletionContext |
                 field="branches",
                 node_id=block.node_id,
             )
+        if indent == block.key_indent and key == "branches" and value.lstrip().startswith("{"):
+            return _flow_branch_context(block, value, partial, column)
         if indent == block.key_indent:
             return _value_context(block, key, partial, column)
     return None
+
+
+def _flow_branch_context(
+    block: _NodeBlock, value: str, partial: str, column: int
+) -> CompletionContext | None:
+    """`branches: {"label": |}`: a target after a label's colon; a label itself is free text."""
+    entry = re.split(r"[{,]", value)[-1]
+    if ":" not in entry:
+        return None
+    return CompletionContext(
+        CompletionKind.NODE_ID,
+        partial,
+        column - len(partial),
+        field="branches",
+        node_id=block.node_id,
+    )
 
 
 def _value_context(block: _NodeBlock, key: str, partial: str, column: int) -> CompletionContext:
@@ -552,7 +580,8 @@ def _is_content(line: str) -> bool:
 def _enclosing_node(
     lines: Sequence[str], line: int, cursor_indent: int | None = None
 ) -> _NodeBlock | None:
-    """The `- ...` item of a `nodes:` list that contains `line`, found by indentation."""
+    """The `- ...` item of a `nodes:` list (or the body of a `stage_templates:` entry)
+    that contains `line`, found by indentation."""
     if not lines:
         return None
     line = min(line, len(lines) - 1)
@@ -565,12 +594,21 @@ def _enclosing_node(
             return None
     start = None
     key_indent = 0
+    template = False
     for number in range(line, -1, -1):
         text = lines[number]
         if not _is_content(text):
             continue
         indent = _indent_of(text)
         item = _ITEM_START.match(text)
+        if item is None and indent < limit and _is_template_name(lines, number, text):
+            following = (n for n in range(number + 1, len(lines)) if _is_content(lines[n]))
+            first_key = next(following, None)
+            key_indent = _indent_of(lines[first_key]) if first_key is not None else limit
+            if first_key is None or first_key > line:
+                key_indent = limit  # the template's first key is being typed
+            start, template = number + 1, True
+            break
         if item and (indent < limit or number == line):
             if _parent_key(lines, number, indent, item=True) == "nodes":
                 start = number
@@ -589,7 +627,7 @@ def _enclosing_node(
         text = lines[number]
         if not _is_content(text):
             continue
-        if number == start:
+        if number == start and _ITEM_START.match(text):
             text = " " * key_indent + text[key_indent:]
         elif _indent_of(text) < key_indent:
             break
@@ -603,7 +641,16 @@ def _enclosing_node(
         node_type = NodeType(keys.get("type", "agent"))
     except ValueError:
         node_type = NodeType.AGENT
-    return _NodeBlock(keys.get("id") or None, node_type, key_indent, frozenset(keys))
+    present = frozenset(keys) | ({"id"} if template else set())  # the using node has the id
+    return _NodeBlock(keys.get("id") or None, node_type, key_indent, present)
+
+
+def _is_template_name(lines: Sequence[str], number: int, text: str) -> bool:
+    """`  name:` (no value) directly under `stage_templates:`."""
+    match = _SIMPLE_KEY.match(text)
+    if match is None or match.group("value") or text.lstrip().startswith("-"):
+        return False
+    return _parent_key(lines, number, _indent_of(text)) == "stage_templates"
 
 
 def _parent_key(lines: Sequence[str], line: int, indent: int, *, item: bool = False) -> str | None:

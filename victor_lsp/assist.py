@@ -221,7 +221,7 @@ def completion(
             context.node_type.value if context.node_type else "agent", context.field or "", registry
         )
     else:
-        items = _snippet_items(context.indent)
+        items = _snippet_items(context.indent, "- " if context.needs_dash else "")
     prefix = context.prefix.lower()
     if prefix:
         items = [i for i in items if (i.filter_text or i.label).lower().startswith(prefix)]
@@ -362,14 +362,14 @@ def _value_items(
     ]
 
 
-def _snippet_items(indent: int) -> list[types.CompletionItem]:
+def _snippet_items(indent: int, dash: str = "") -> list[types.CompletionItem]:
     pad = "\n" + " " * indent
     return [
         types.CompletionItem(
             label=f"{kind} node",
             kind=types.CompletionItemKind.Snippet,
             insert_text_format=types.InsertTextFormat.Snippet,
-            insert_text=body.replace("\n", pad),
+            insert_text=dash + body.replace("\n", pad),
             detail=f"new {kind} node",
             filter_text="id",
         )

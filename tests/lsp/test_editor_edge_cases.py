@@ -8,6 +8,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -353,3 +354,84 @@ async def test_completion_of_the_start_node_value(client: LanguageClient, tmp_pa
     assert result is not None
     items = result.items if isinstance(result, types.CompletionList) else result
     assert [i.label for i in items] == ["first", "middle", "last"]
+
+
+# --- completion at awkward places ----------------------------------------------------
+
+AWKWARD = """\
+workflows:
+  flow:
+    nodes:
+      - id: check
+        type: condition
+        condition: "ready"
+        branches: {"true": , "false": done}  # @flow_branches
+      - id: done
+        goal: "Finish"
+      - id: cleanup
+        goal: "Tidy up"
+"""
+
+
+def completion_labels(
+    result: types.CompletionList | Sequence[types.CompletionItem] | None,
+) -> list[str]:
+    assert result is not None
+    items = result.items if isinstance(result, types.CompletionList) else result
+    return [item.label for item in items]
+
+
+async def test_completion_of_a_branch_target_in_a_flow_mapping(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, AWKWARD)
+    target = at(client, AWKWARD, "flow_branches", '"true": ', len('"true": '))
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), target))
+    assert completion_labels(result) == ["done", "cleanup", "__end__"]
+    label = at(client, AWKWARD, "flow_branches", '"true"')  # a branch label is free text
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), label))
+    assert not result or not completion_labels(result)
+
+
+async def test_completion_on_a_blank_line_of_the_nodes_list_offers_whole_items(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = AWKWARD + "      \n"
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, text)
+    blank = types.Position(line=len(text.splitlines()) - 1, character=6)
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), blank))
+    assert "compute node" in completion_labels(result)
+    assert isinstance(result, types.CompletionList)
+    (compute,) = [i for i in result.items if i.label == "compute node"]
+    assert isinstance(compute.text_edit, types.TextEdit)
+    body = compute.text_edit.new_text
+    assert body.startswith("- id: ")  # the list item's dash comes with the snippet
+    assert all(line.startswith(" " * 8) for line in body.splitlines()[1:])  # keys line up
+
+
+STAGE_LIBRARY = """\
+stage_templates:
+  run_tests:
+    type: compute
+    handler: test_runner
+      # @new_key
+  review:
+    type:  # @type_value
+"""
+
+
+async def test_completion_in_a_stage_library(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "stages.yaml"
+    text = STAGE_LIBRARY.replace("      # @new_key", "    \n    # @new_key")
+    await open_doc(client, path, text)
+    blank = types.Position(line=marker_line(text, "new_key") - 1, character=4)
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), blank))
+    keys = completion_labels(result)
+    assert "inputs" in keys and "output" in keys  # compute keys, documented by the schema
+    assert "handler" not in keys and "type" not in keys  # already there
+    assert "id" not in keys  # the node that uses the template has the id
+    typed = at(client, text, "type_value", "type:", len("type: "))
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), typed))
+    assert {"agent", "compute", "hitl"} <= set(completion_labels(result))
