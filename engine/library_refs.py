@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.loader import ParsedYaml
+from engine.loader import ParsedYaml, editor_lines
 from engine.model import END_NODE, CompileResult, Node, SourceSpan, TextEdit, Workflow
 from engine.queries import _NODE_ID, node_id_occurrences
 from engine.yaml_tree import YMap, YScalar, YSeq
@@ -235,7 +235,7 @@ def library_insertion(parsed: ParsedYaml, text: str) -> LibraryInsertion | None:
     last = nodes.items[-1]
     end = last.span
     line = end.end_line + 1 if end.end_column > 0 else end.end_line
-    line_count = len(text.splitlines())
+    line_count = len(editor_lines(text))
     header = ""
     if line >= line_count:
         line = line_count

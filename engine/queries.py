@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from engine.loader import editor_lines
 from engine.model import (
     END_NODE,
     CompileResult,
@@ -443,7 +444,7 @@ _ID_FIELDS = frozenset({"next", "parallel_nodes", "start_node"})
 
 def completion_context(text: str, line: int, column: int) -> CompletionContext | None:
     """Classify the cursor position of a (possibly unparsable) text for completion."""
-    lines = text.splitlines()
+    lines = editor_lines(text)
     current = "" if line >= len(lines) else lines[line]
     before = current[:column]
     for pattern in _STATE_PREFIXES:

@@ -22,6 +22,7 @@ from victor_lsp.convert import PositionsFor, diagnostic, path_to_uri, span_range
 from victor_lsp.documents import Analysis
 from victor_lsp.history_stats import NodeStats, WorkflowStats
 from victor_lsp.positions import PositionMap
+from victor_lsp.text_sync import lsp_lines
 
 # --- hover ---------------------------------------------------------------------------
 
@@ -426,7 +427,7 @@ def _extract_action(
     workflow, node = found
     if node.origin is not None:
         return None
-    lines = analysis.text.splitlines(keepends=True)
+    lines = lsp_lines(analysis.text)
     span = node.span
     first = lines[span.line]
     dash = first.find("-", 0, span.column + 1)
@@ -446,7 +447,7 @@ def _extract_action(
     dedented = "".join(ln[dash:] if ln.startswith(indent) else ln.lstrip(" ") for ln in block)
     pad = " " * insertion.indent
     content = insertion.header + "".join(
-        pad + ln if ln.strip() else ln for ln in dedented.splitlines(keepends=True)
+        pad + ln if ln.strip() else ln for ln in lsp_lines(dedented)
     )
     if not content.endswith("\n"):
         content += "\n"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.config import CompileConfig, RegistryNames
+from engine.loader import editor_lines
 from engine.model import CompileResult, FileKind, Problem
 from engine.yaml_tree import YNode
 from victor_lsp.positions import Encoding, PositionMap
@@ -71,7 +72,7 @@ class Analysis:
 
     @property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        return editor_lines(self.text)
 
 
 @dataclass(frozen=True)

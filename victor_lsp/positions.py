@@ -7,12 +7,16 @@ other lines get a prefix table on first use. Knows nothing of workflows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lsprotocol import types
 
 from engine.model import SourceSpan
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+"""LSP line breaks (`str.splitlines` has more)."""
 
 
 class Encoding(StrEnum):
@@ -40,7 +44,7 @@ class PositionMap:
     _tables: dict[int, list[int]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._lines = self.text.split("\n")
+        self._lines = _BREAK.split(self.text)
 
     def _table(self, line: int) -> list[int] | None:
         """Prefix sums of code units per code point, or None when identity."""

@@ -37,6 +37,7 @@ from victor_lsp.documents import (
 from victor_lsp.history_stats import HistoryStats, default_history_location
 from victor_lsp.positions import Encoding, PositionMap
 from victor_lsp.settings import SECTION, Settings, parse_settings
+from victor_lsp.text_sync import use_lsp_lines
 
 log = logging.getLogger(__name__)
 
@@ -430,6 +431,7 @@ def create_server() -> VictorLanguageServer:
 def _register(ls: VictorLanguageServer) -> None:
     @ls.feature(types.INITIALIZE)
     def initialize(ls: VictorLanguageServer, params: types.InitializeParams) -> None:
+        use_lsp_lines(ls.protocol)
         ls.apply_settings(params.initialization_options)
 
     @ls.feature(types.SHUTDOWN)

@@ -17,10 +17,12 @@ from pytest_lsp import LanguageClient
 
 import engine
 from engine.config import CompileConfig
+from engine.loader import editor_lines
 from tests.lsp.conftest import (
     NEOVIM,
     TIMEOUT,
     change_doc,
+    diagnostics_after,
     encoding_of,
     initialize,
     lsp_column,
@@ -45,8 +47,10 @@ def doc(path: Path) -> types.TextDocumentIdentifier:
 def at(
     client: LanguageClient, text: str, marker: str, needle: str, offset: int = 0
 ) -> types.Position:
-    line = marker_line(text, marker)
-    line_text = text.splitlines()[line]
+    # editor lines: `str.splitlines` also breaks at U+2028 and friends, editors do not
+    lines = editor_lines(text)
+    (line,) = [n for n, line_text in enumerate(lines) if f"@{marker}" in line_text]
+    line_text = lines[line]
     column = line_text.index(needle) + offset
     return types.Position(line=line, character=lsp_column(line_text, column, encoding_of(client)))
 
@@ -435,3 +439,44 @@ async def test_completion_in_a_stage_library(client: LanguageClient, tmp_path: P
     typed = at(client, text, "type_value", "type:", len("type: "))
     result = await client.text_document_completion_async(types.CompletionParams(doc(path), typed))
     assert {"agent", "compute", "hitl"} <= set(completion_labels(result))
+
+
+# --- characters str.splitlines breaks at but editors do not ---------------------------
+
+SEPARATORS = (
+    "workflows:\n"
+    "  flow:\n"
+    "    nodes:\n"
+    "      - id: first\n"
+    '        goal: "pasted\u2028text\x85with\u2029separators"  # @goal\n'
+    "        next: [nowhere]  # @bad\n"
+    "      - id: second\n"
+)
+
+
+async def test_incremental_edits_after_unicode_line_separators(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    diagnostics = await open_doc(client, path, SEPARATORS)
+    (bad,) = [d for d in diagnostics if d.code == "VW201"]
+    assert bad.range.start == at(client, SEPARATORS, "bad", "nowhere")
+    # the editor replaces `nowhere` with `second`: only that range is sent
+    edit = types.Range(start=bad.range.start, end=bad.range.end)
+    uri = path.as_uri()
+    fixed = await diagnostics_after(
+        client,
+        uri,
+        2,
+        lambda: client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[types.TextDocumentContentChangePartial(range=edit, text="second")],
+            )
+        ),
+    )
+    assert not [d for d in fixed if d.severity == types.DiagnosticSeverity.Error], fixed
+    # completion on the edited line sees the same text as the editor
+    where = at(client, SEPARATORS.replace("nowhere", "second"), "bad", "second")
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), where))
+    assert "second" in completion_labels(result)
