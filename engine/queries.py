@@ -539,6 +539,40 @@ def _flow_branch_context(
     )
 
 
+@dataclass(frozen=True)
+class BlockKey:
+    """A key of a node mapping found from the text alone (library files, broken YAML)."""
+
+    node_type: NodeType
+    key: str
+    span: SourceSpan
+
+
+def block_key_at(text: str, line: int, column: int) -> BlockKey | None:
+    """The node key under the cursor in a `nodes:` item or a `stage_templates:` entry,
+    read from the text, so it works where no workflow is compiled (node libraries,
+    stage libraries)."""
+    lines = editor_lines(text)
+    if line >= len(lines):
+        return None
+    block = _enclosing_node(lines, line)
+    if block is None:
+        return None
+    current = lines[line]
+    if _ITEM_START.match(current):  # `- type: x`: the dash stands in the key column
+        key_text = " " * block.key_indent + current[block.key_indent :]
+    else:
+        key_text = current
+    match = _SIMPLE_KEY.match(key_text)
+    if match is None or _indent_of(key_text) != block.key_indent:
+        return None
+    start = match.start("key")
+    end = match.end("key")
+    if not start <= column <= end:
+        return None
+    return BlockKey(block.node_type, match.group("key"), SourceSpan(line, start, line, end))
+
+
 def _value_context(block: _NodeBlock, key: str, partial: str, column: int) -> CompletionContext:
     if key in _ID_FIELDS:
         return CompletionContext(

@@ -17,7 +17,7 @@ from lsprotocol import types
 from engine import library_refs, queries
 from engine.config import RegistryNames
 from engine.loader import parse_yaml
-from engine.model import END_NODE, Node, Workflow
+from engine.model import END_NODE, FileKind, Node, Workflow
 from victor_lsp.convert import PositionsFor, diagnostic, path_to_uri, span_range, workspace_edit
 from victor_lsp.documents import Analysis
 from victor_lsp.history_stats import NodeStats, WorkflowStats
@@ -52,12 +52,26 @@ def hover(
         text = f"**{origin.kind}** `{origin.name}` from `{origin.source}`"
     elif isinstance(site, queries.FieldKeySite):
         text = _field_doc(site.node.type.value, site.key)
+    elif site is None and analysis.result.kind in (FileKind.NODE_LIBRARY, FileKind.STAGE_LIBRARY):
+        return _library_key_hover(analysis, line, column)
     if text is None:
         return None
     assert site is not None
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
         range=analysis.positions.range(site.span),
+    )
+
+
+def _library_key_hover(analysis: Analysis, line: int, column: int) -> types.Hover | None:
+    """Field docs on a key of a library node or stage template (no workflow compiled)."""
+    found = queries.block_key_at(analysis.text, line, column)
+    text = _field_doc(found.node_type.value, found.key) if found is not None else None
+    if found is None or text is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+        range=analysis.positions.range(found.span),
     )
 
 

@@ -480,3 +480,33 @@ async def test_incremental_edits_after_unicode_line_separators(
     where = at(client, SEPARATORS.replace("nowhere", "second"), "bad", "second")
     result = await client.text_document_completion_async(types.CompletionParams(doc(path), where))
     assert "second" in completion_labels(result)
+
+
+# --- hover in library files ----------------------------------------------------------
+
+NODE_LIBRARY = """\
+nodes:
+  - id: approval_gate
+    type: hitl
+    hitl_type: approval  # @hitl_type
+    prompt: "Ship it?"
+"""
+
+
+async def test_hover_field_docs_in_node_and_stage_libraries(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    library = tmp_path / "gates.yaml"
+    await open_doc(client, library, NODE_LIBRARY)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(doc(library), at(client, NODE_LIBRARY, "hitl_type", "hitl_type", 3))
+    )
+    assert hover is not None and "approval" in hover.contents.value  # type: ignore[union-attr]
+
+    stages = tmp_path / "stages.yaml"
+    await open_doc(client, stages, STAGE_LIBRARY)
+    line = STAGE_LIBRARY.splitlines().index("    handler: test_runner")
+    hover = await client.text_document_hover_async(
+        types.HoverParams(doc(stages), types.Position(line=line, character=6))
+    )
+    assert hover is not None and "handler" in hover.contents.value.lower()  # type: ignore[union-attr]
