@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.loader import ParsedYaml, editor_lines
-from engine.model import END_NODE, CompileResult, Node, SourceSpan, TextEdit, Workflow
-from engine.queries import _NODE_ID, node_id_occurrences
+from engine.model import CompileResult, Node, SourceSpan, TextEdit, Workflow
+from engine.queries import node_id_occurrences, node_id_refusal
 from engine.yaml_tree import YMap, YScalar, YSeq
 
 REF_KIND = "ref"
@@ -170,12 +170,9 @@ def plan_library_rename(
     declared = library_node_id_span(parsed, node_id)
     if declared is None:
         return LibraryRenamePlan(error=f"{library} has no node {node_id!r}")
-    if not _NODE_ID.match(new_id):
-        return LibraryRenamePlan(
-            error=f"{new_id!r} is not a valid node id (letters, digits, _ and -)"
-        )
-    if new_id == END_NODE:
-        return LibraryRenamePlan(error=f"{END_NODE!r} is reserved for the end of the run")
+    refusal = node_id_refusal(new_id)
+    if refusal is not None:
+        return LibraryRenamePlan(error=refusal)
     if new_id != node_id and library_node_id_span(parsed, new_id) is not None:
         return LibraryRenamePlan(
             error=f"node library {library} already has a node {new_id!r}; pick another id"

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import yaml
+
 from engine.loader import editor_lines
 from engine.model import (
     END_NODE,
@@ -208,12 +210,24 @@ class RenamePlan:
     error: str | None = None
 
 
+def node_id_refusal(new_id: str) -> str | None:
+    """Why `new_id` cannot be written unquoted as a node id, or None when it can."""
+    if not _NODE_ID.match(new_id):
+        return f"{new_id!r} is not a valid node id (letters, digits, _ and -)"
+    if new_id == END_NODE:
+        return f"{END_NODE!r} is reserved for the end of the run"
+    value = yaml.safe_load(new_id)
+    if not isinstance(value, str):  # `yes`, `off`, `null`...: YAML reads no string there
+        kind = "null" if value is None else type(value).__name__
+        return f"{new_id!r} reads as a YAML {kind}, not a node id; pick another id"
+    return None
+
+
 def plan_node_rename(workflow: Workflow, node_id: str, new_id: str) -> RenamePlan:
     """Where to write `new_id`; refuses invalid names, duplicates and the end sentinel."""
-    if not _NODE_ID.match(new_id):
-        return RenamePlan((), f"{new_id!r} is not a valid node id (letters, digits, _ and -)")
-    if new_id == END_NODE:
-        return RenamePlan((), f"{END_NODE!r} is reserved for the end of the run")
+    refusal = node_id_refusal(new_id)
+    if refusal is not None:
+        return RenamePlan((), refusal)
     if new_id != node_id and workflow.has_node(new_id):
         return RenamePlan(
             (), f"workflow {workflow.name!r} already has a node {new_id!r}; pick another id"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 import engine
@@ -510,3 +511,24 @@ async def test_hover_field_docs_in_node_and_stage_libraries(
         types.HoverParams(doc(stages), types.Position(line=line, character=6))
     )
     assert hover is not None and "handler" in hover.contents.value.lower()  # type: ignore[union-attr]
+
+
+async def test_rename_refuses_ids_that_yaml_reads_as_booleans_or_null(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, RENAMABLE)
+    where = at(client, RENAMABLE, "first", "first")
+    for new_name in ("yes", "No", "on", "OFF", "true", "null", "Null", "y", "n"):
+        try:
+            edit = await client.text_document_rename_async(
+                types.RenameParams(doc(path), where, new_name)
+            )
+        except JsonRpcException as refused:
+            assert new_name in str(refused)
+            continue
+        # accepted: the renamed file must still name the node with a string
+        assert edit is not None and edit.changes is not None
+        renamed = apply_ascii_edits(RENAMABLE, list(edit.changes[path.as_uri()]))
+        result = engine.compile(renamed, source=str(path))
+        assert not result.errors, (new_name, [p.format() for p in result.errors])
