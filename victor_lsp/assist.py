@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -465,8 +466,11 @@ def _extract_action(
     )
     if not content.endswith("\n"):
         content += "\n"
+    # each file keeps its own line endings (a new library takes the workflow's)
+    workflow_eol = _line_ending(analysis.text)
+    content = _LINE_BREAK.sub(_line_ending(library_text, workflow_eol), content)
     library_uri = path_to_uri(library)
-    ref = f'{indent}- $ref: "./{os.path.basename(library)}#{node.id}"\n'
+    ref = f'{indent}- $ref: "./{os.path.basename(library)}#{node.id}"{workflow_eol}'
     whole = types.Range(
         start=types.Position(line=span.line, character=0),
         end=types.Position(line=end_line + 1, character=0),
@@ -508,6 +512,15 @@ def _extract_action(
         edit=types.WorkspaceEdit(document_changes=changes),
         data={"workflow": workflow.name},
     )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _line_ending(text: str, default: str = "\n") -> str:
+    """The text's line break (its first one), or `default` when it has none."""
+    found = _LINE_BREAK.search(text)
+    return found.group(0) if found else default
 
 
 # --- code lens and inlay hints -----------------------------------------------------

@@ -532,3 +532,33 @@ async def test_rename_refuses_ids_that_yaml_reads_as_booleans_or_null(
         renamed = apply_ascii_edits(RENAMABLE, list(edit.changes[path.as_uri()]))
         result = engine.compile(renamed, source=str(path))
         assert not result.errors, (new_name, [p.format() for p in result.errors])
+
+
+# --- extract to node library keeps the file's line endings -----------------------------
+
+
+async def test_extract_to_library_keeps_crlf_line_endings(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = RENAMABLE.replace("\n", "\r\n")
+    path = tmp_path / "flow.yaml"
+    path.write_bytes(text.encode("utf-8"))
+    await open_doc(client, path, text)
+    where = at(client, RENAMABLE, "first", "first")
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(path),
+            range=types.Range(start=where, end=where),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    (extract,) = [a for a in actions or () if a.kind == types.CodeActionKind.RefactorExtract]
+    assert isinstance(extract, types.CodeAction) and extract.edit is not None
+    texts = {path.as_uri(): text, (tmp_path / "flow.nodes.yaml").as_uri(): ""}
+    for change in extract.edit.document_changes or ():
+        if isinstance(change, types.TextDocumentEdit):
+            uri = change.text_document.uri
+            edits = [e for e in change.edits if isinstance(e, types.TextEdit)]
+            texts[uri] = apply_ascii_edits(texts[uri], edits)
+    for uri, edited in texts.items():
+        assert edited.count("\n") == edited.count("\r\n") > 0, (uri, edited)
