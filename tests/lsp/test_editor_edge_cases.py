@@ -552,8 +552,12 @@ async def test_extract_to_library_keeps_crlf_line_endings(
             context=types.CodeActionContext(diagnostics=[]),
         )
     )
-    (extract,) = [a for a in actions or () if a.kind == types.CodeActionKind.RefactorExtract]
-    assert isinstance(extract, types.CodeAction) and extract.edit is not None
+    (extract,) = [
+        a
+        for a in actions or ()
+        if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.RefactorExtract
+    ]
+    assert extract.edit is not None
     texts = {path.as_uri(): text, (tmp_path / "flow.nodes.yaml").as_uri(): ""}
     for change in extract.edit.document_changes or ():
         if isinstance(change, types.TextDocumentEdit):
