@@ -376,6 +376,11 @@ class ExpressionCompiler:
         fail = self.failure
         is_constant, constant = self.constant_of(right_node)
         right = self.expr(right_node, bound)
+        if isinstance(op_node, ast.Eq | ast.NotEq) or (
+            isinstance(op_node, ast.In | ast.NotIn)
+            and isinstance(right_node, ast.List | ast.Tuple | ast.Set)
+        ):
+            right = self.bare_words(right_node, bound) or right
         if type(op_node) in _ORDERING:
             symbol, op = _ORDERING[type(op_node)]
             null_note = f"`{text}`: {symbol} with null is false (a value is missing)"
@@ -416,6 +421,54 @@ class ExpressionCompiler:
                 ) from error
 
         return membership
+
+    def bare_words(self, node: ast.expr, bound: frozenset[str]) -> Fn | None:
+        """Victor's bare-word literals on the right of `==`, `!=` and `in [...]`.
+
+        `status == done` and `lang in [python, go]` compare with the text when no
+        state key of that name exists (Victor reads such words as strings); a key
+        that exists is still read, so key-to-key comparisons keep working. None
+        when `node` holds no bare word.
+        """
+        if self.is_bare_word(node, bound):
+            assert isinstance(node, ast.Name)
+            return self.word_reader(node.id, self.span(node))
+        if not isinstance(node, ast.List | ast.Tuple | ast.Set) or not any(
+            self.is_bare_word(element, bound) for element in node.elts
+        ):
+            return None
+        if any(isinstance(element, ast.Starred) for element in node.elts):
+            return None
+        fns = [
+            self.word_reader(element.id, self.span(element))
+            if isinstance(element, ast.Name) and self.is_bare_word(element, bound)
+            else self.expr(element, bound)
+            for element in node.elts
+        ]
+        return lambda s, e: [fn(s, e) for fn in fns]
+
+    def is_bare_word(self, node: ast.expr, bound: frozenset[str]) -> bool:
+        return (
+            isinstance(node, ast.Name)
+            and node.id not in bound
+            and node.id not in self.locals
+            and node.id not in LITERAL_NAMES
+            and node.id != STATE_NAME
+        )
+
+    @staticmethod
+    def word_reader(name: str, span: Span) -> Fn:
+        message = f"'{name}' is not a state key; compared as the text {name!r}"
+
+        def load(s: Any, e: Env | None) -> Any:
+            value = s.get(name, MISSING)
+            if value is MISSING:
+                if e is not None:
+                    e.note(message, span)
+                return name
+            return value
+
+        return load
 
     # -- displays --------------------------------------------------------
     def sequence_builder(self, elements: list[ast.expr], bound: frozenset[str]) -> Fn:

@@ -2,8 +2,10 @@
 
 A registered named condition is called with a read-only view of the state
 and returns a branch key. Otherwise the text is an expression: a bool selects
-`"true"`/`"false"`, another value the branch with that key. No match falls
-back to `default`; without one the node fails naming the value and branches.
+`"true"`/`"false"`, another value the branch with that key, else (as Victor
+reads a bare key) its truthiness selects `"true"`/`"false"` when the node has
+that branch. No match falls back to `default`; without one the node fails
+naming the value and branches.
 Knows nothing of how expressions are parsed; `engine.expressions.branch_key`
 turns a value into a branch key.
 """
@@ -30,6 +32,13 @@ async def run_condition(
         value = env.compiled_condition(node.condition).evaluate(state)
     key = branch_key(value)
     target = node.branch_target(key)
+    if target is None and named is None and not isinstance(value, bool):
+        # Victor reads a bare `key` condition as the truthiness of the key: a value that
+        # names no branch still picks "true"/"false" when the node has those branches.
+        truth = "true" if value else "false"
+        target = node.branch_target(truth)
+        if target is not None:
+            key = truth
     if target is None:
         target = node.branch_target("default")
         if target is None:

@@ -314,6 +314,83 @@ workflows:
     assert result.final_state["size"] == "small"
 
 
+@pytest.mark.parametrize(
+    ("condition", "context", "size"),
+    [
+        # Victor reads a bare `key` as its truthiness, whatever the value's type.
+        ("flag", {"flag": 0}, "small"),
+        ("flag", {"flag": "yes"}, "big"),
+        ("flag", {"flag": []}, "small"),
+        ("flag", {}, "small"),
+        # Victor's bare-word literals: no state key of that name -> the text itself.
+        ("status == done", {"status": "done"}, "big"),
+        ("status != done", {"status": "done"}, "small"),
+        ("lang in [python, go]", {"lang": "go"}, "big"),
+        ("lang not in [python, go]", {"lang": "rust"}, "big"),
+        # A word that is a state key is still read (key-to-key comparison).
+        ("status == wanted", {"status": "a", "wanted": "b"}, "small"),
+        ("lang in [first, 'go']", {"lang": "x", "first": "x"}, "big"),
+    ],
+)
+async def test_condition_bare_keys_and_bare_words_as_victor_reads_them(
+    condition: str, context: dict[str, Any], size: str
+) -> None:
+    wf = compile_one(
+        f"""
+workflows:
+  w:
+    nodes:
+      - id: check
+        type: condition
+        condition: "{condition}"
+        branches:
+          "true": big
+          "false": small
+      - id: big
+        type: transform
+        transform: "size = 'big'"
+        next: [__end__]
+      - id: small
+        type: transform
+        transform: "size = 'small'"
+"""
+    )
+    result = await WorkflowExecutor().execute(wf, context)
+    assert result.success, result.error
+    assert result.final_state["size"] == size
+
+
+async def test_condition_value_that_names_a_branch_wins_over_truthiness() -> None:
+    wf = compile_one(
+        """
+workflows:
+  w:
+    nodes:
+      - id: check
+        type: condition
+        condition: decision
+        branches:
+          "Approve": yes_node
+          "true": truthy
+      - id: yes_node
+        type: transform
+        transform: "picked = 'approve'"
+        next: [__end__]
+      - id: truthy
+        type: transform
+        transform: "picked = 'truthy'"
+"""
+    )
+    executor = WorkflowExecutor()
+    approve = await executor.execute(wf, {"decision": "Approve"})
+    assert approve.final_state["picked"] == "approve"
+    other = await executor.execute(wf, {"decision": "Discuss"})
+    assert other.final_state["picked"] == "truthy"
+    falsy = await executor.execute(wf, {"decision": ""})
+    assert falsy.status == "failed" and falsy.error is not None
+    assert "no 'default' branch" in falsy.error["message"]
+
+
 async def test_transform_language_and_registered_transform() -> None:
     wf = compile_one(
         """

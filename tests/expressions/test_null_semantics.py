@@ -62,3 +62,23 @@ def test_fast_path_collects_no_notes_and_gives_same_value() -> None:
 def test_notes_are_not_repeated() -> None:
     result = compile_expression("[x for i in range(5)]").evaluate_with_notes({})
     assert len(result.notes) == 1
+
+
+def test_bare_word_after_equality_or_in_a_list_is_its_text_when_no_such_key() -> None:
+    """Victor reads `status == done` and `x in [a, b]` with bare words as strings."""
+    equal = compile_expression("status == done")
+    assert equal.evaluate({"status": "done"}) is True
+    assert equal.evaluate({"status": "done", "done": "other"}) is False
+    result = equal.evaluate_with_notes({"status": "done"})
+    assert any("compared as the text 'done'" in note.message for note in result.notes)
+    assert compile_expression("lang in [python, go]").evaluate({"lang": "go"}) is True
+    assert compile_expression("lang not in (python, go)").evaluate({"lang": "c"}) is True
+
+
+def test_bare_words_stay_keys_elsewhere() -> None:
+    # A missing container is still empty, not the text of its name.
+    assert compile_expression("'a' in tags").evaluate({}) is False
+    # The left side and ordering comparisons read keys only.
+    assert compile_expression("done == 'done'").evaluate({}) is False
+    assert compile_expression("x < limit").evaluate({"x": 1}) is False
+    assert compile_expression("x == null").evaluate({}) is True
