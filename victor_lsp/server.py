@@ -36,6 +36,7 @@ from victor_lsp.documents import (
 )
 from victor_lsp.history_stats import HistoryStats, default_history_location
 from victor_lsp.positions import Encoding, PositionMap
+from victor_lsp.protocol import AnswerEveryRequest
 from victor_lsp.settings import SECTION, Settings, parse_settings
 from victor_lsp.text_sync import use_lsp_lines
 
@@ -68,7 +69,7 @@ _JSON_RPC_LOG = logging.getLogger("pygls.protocol.json_rpc")
 
 class VictorLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("victor-lsp", "0.1.0", max_workers=4)
+        super().__init__("victor-lsp", "0.1.0", max_workers=4, protocol_cls=AnswerEveryRequest)
         self.settings = Settings()
         self.registry: RegistryNames | None = None
         self.store = AnalysisStore()

@@ -8,6 +8,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -158,12 +159,25 @@ class RawSession:
         self._send({"method": method, "params": params})
 
     def request(self, method: str, params: Any) -> dict[str, Any]:
+        """Send a request and return its answer; fails after TIMEOUT without one."""
         self.next_id += 1
         self._send({"id": self.next_id, "method": method, "params": params})
-        while True:
-            message = self._receive()
-            if message.get("id") == self.next_id and "method" not in message:
-                return message
+        answered: list[dict[str, Any]] = []
+
+        def wait() -> None:
+            while True:
+                message = self._receive()
+                if message.get("id") == self.next_id and "method" not in message:
+                    answered.append(message)
+                    return
+
+        reader = threading.Thread(target=wait, daemon=True)
+        reader.start()
+        reader.join(TIMEOUT)
+        if not answered:
+            self.process.kill()
+            raise AssertionError(f"no answer to {method} within {TIMEOUT} s")
+        return answered[0]
 
     def close(self) -> str:
         """Shut down and exit; returns everything the server wrote to stderr."""
@@ -566,3 +580,29 @@ async def test_extract_to_library_keeps_crlf_line_endings(
             texts[uri] = apply_ascii_edits(texts[uri], edits)
     for uri, edited in texts.items():
         assert edited.count("\n") == edited.count("\r\n") > 0, (uri, edited)
+
+
+# --- every request gets an answer ------------------------------------------------------
+
+
+def test_a_request_with_invalid_params_is_answered_with_invalid_params(tmp_path: Path) -> None:
+    path = tmp_path / "flow.yaml"
+    session = RawSession(tmp_path)
+    opened = {"uri": path.as_uri(), "languageId": "yaml", "version": 1, "text": RENAMABLE}
+    session.notify("textDocument/didOpen", {"textDocument": opened})
+    # no `position`: the request cannot be read, but it still has an id to answer
+    answer = session.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()}})
+    assert answer["error"]["code"] == -32602, answer
+    where = {"textDocument": {"uri": path.as_uri()}, "position": {"line": 3, "character": 12}}
+    assert session.request("textDocument/hover", where)["result"] is not None  # still serving
+    stderr = session.close()
+    assert "Traceback" not in stderr, stderr
+
+
+def test_requests_after_shutdown_are_answered_with_an_error(tmp_path: Path) -> None:
+    session = RawSession(tmp_path)
+    assert session.request("shutdown", None).get("error") is None
+    answer = session.request("workspace/symbol", {"query": ""})
+    assert answer["error"]["code"] == -32600, answer  # InvalidRequest: the server is shutting down
+    session.notify("exit", None)
+    assert session.process.wait(TIMEOUT) == 0
