@@ -95,6 +95,24 @@ async def test_node_retry_policy_overrides_global_with_cap_and_jitter() -> None:
     assert clock.sleeps != bases  # jitter applied
 
 
+@pytest.mark.parametrize(
+    ("policy", "tries"),
+    [
+        # Victor's RetryPolicy: max_retries defaults to 3, so 4 tries in all.
+        ("{initial_delay: 0}", 4),
+        ("{max_retries: 1, initial_delay: 0}", 2),
+        ("{max_attempts: 2, initial_delay: 0}", 2),
+    ],
+)
+async def test_retry_policy_without_a_count_uses_victors_three_retries(
+    policy: str, tries: int
+) -> None:
+    reg, calls = flaky_registry(10)
+    wf = compile_one(FLAKY.replace("{extra}", f"        retry_policy: {policy}"))
+    result = await WorkflowExecutor(registry=reg, clock=FakeClock()).execute(wf)
+    assert result.status == "failed" and len(calls) == tries
+
+
 def test_backoff_formula() -> None:
     backoff = Backoff(max_attempts=5, initial_delay=0.5, multiplier=2.0, max_delay=3.0)
     assert [backoff.delay(n) for n in range(1, 5)] == [0.5, 1.0, 2.0, 3.0]
