@@ -16,6 +16,7 @@ from engine.agent_runners import ANY_OBJECT_SCHEMA, AgentRequest, ToolCaller, To
 from engine.model import AgentNode
 from engine.node_runners.base import NodeEnv, NodeError, Place, StepResult
 from engine.node_runners.compute import Constraints, ToolBox
+from engine.state import public_view
 from engine.templating import lookup, render
 from engine.tools import ToolContext
 
@@ -45,7 +46,9 @@ async def run_agent(
         tools=node.tools,
         tool_budget=node.tool_budget,
         llm_config=node.llm_config,
-        inputs=inputs or state,
+        # Without input_mapping the runner sees the user's state, never the run's
+        # internals (`_node_results` repeats every output; a model would be sent it all).
+        inputs=inputs or public_view(state),
         profile=node.profile,
         visit=place.visit,
         tool_specs=specs,

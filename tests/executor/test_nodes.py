@@ -79,6 +79,39 @@ workflows:
     assert captured[1] == "continue from alpha"
 
 
+async def test_agent_without_input_mapping_gets_the_public_state_only() -> None:
+    wf = compile_one(
+        """
+workflows:
+  w:
+    nodes:
+      - id: first
+        type: agent
+        goal: "start"
+      - id: second
+        type: agent
+        goal: "continue"
+      - id: mapped
+        type: agent
+        goal: "mapped"
+        input_mapping: {plan: first}
+"""
+    )
+    runner = ScriptedRunner({"*": "ok"})
+    requests: list[Any] = []
+    original = runner.run
+
+    async def spy(request: Any) -> Any:
+        requests.append(request)
+        return await original(request)
+
+    runner.run = spy  # type: ignore[method-assign]
+    result = await WorkflowExecutor(agent_runner=runner).execute(wf, {"task": "t"})
+    assert result.success, result.error
+    assert dict(requests[1].inputs) == {"task": "t", "first": result.final_state["first"]}
+    assert dict(requests[2].inputs) == {"plan": result.final_state["first"]}
+
+
 async def test_missing_runner_fails_before_start_naming_nodes() -> None:
     wf = compile_one(
         """
