@@ -264,9 +264,15 @@ class VictorLanguageServer(LanguageServer):
             self.workspace_diagnostic_refresh(None)
 
     def revalidate_all(self) -> None:
+        """Settings changed: every analysis is redone."""
         self.store.invalidate_all()
+        self.revalidate_open()
+
+    def revalidate_open(self) -> None:
+        """Recompile the open documents and forget disk analyses (files came or went)."""
         self._disk.clear()
         for uri in self.open_uris():
+            self.store.current.pop(uri, None)
             self.schedule(uri, 0)
         self._refresh_pull_clients()
 
@@ -505,6 +511,11 @@ def _register(ls: VictorLanguageServer) -> None:
     def did_change_watched_files(
         ls: VictorLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
+        if any(change.type != types.FileChangeType.Changed for change in params.changes):
+            # a created or deleted file can make any `$ref`/`stage:` resolve or break,
+            # including ones whose compile never read it (it was not there)
+            ls.revalidate_open()
+            return
         for change in params.changes:
             path = convert.uri_to_path(change.uri)
             ls._disk.pop(path, None)

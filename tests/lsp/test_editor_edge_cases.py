@@ -606,3 +606,40 @@ def test_requests_after_shutdown_are_answered_with_an_error(tmp_path: Path) -> N
     assert answer["error"]["code"] == -32600, answer  # InvalidRequest: the server is shutting down
     session.notify("exit", None)
     assert session.process.wait(TIMEOUT) == 0
+
+
+# --- files created or deleted on disk -------------------------------------------------
+
+MISSING_LIBRARIES = """\
+workflows:
+  flow:
+    nodes:
+      - $ref: "./gates.yaml#gate"
+      - id: reader
+        stage: read_stage
+      - id: after
+        goal: "Finish"
+"""
+
+
+async def test_creating_a_missing_library_revalidates_open_workflows(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    before = await open_doc(client, path, MISSING_LIBRARIES)
+    assert [d for d in before if d.severity == types.DiagnosticSeverity.Error]
+    (tmp_path / "gates.yaml").write_text(GATES.replace("approval_gate", "gate"), encoding="utf-8")
+    (tmp_path / "stages.yaml").write_text(STAGES, encoding="utf-8")
+    created = [
+        types.FileEvent(uri=(tmp_path / name).as_uri(), type=types.FileChangeType.Created)
+        for name in ("gates.yaml", "stages.yaml")
+    ]
+    after = await diagnostics_after(
+        client,
+        path.as_uri(),
+        1,
+        lambda: client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(changes=created)
+        ),
+    )
+    assert not [d for d in after if d.severity == types.DiagnosticSeverity.Error], after
