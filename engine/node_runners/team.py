@@ -8,8 +8,10 @@ Formations:
   lead; `consensus` -> parallel; `round_robin`, `dynamic`, `adaptive`,
   `hybrid`, `expert` -> sequential.
 
-The node's result `{response, success, formation, member_results}` goes under
-its output key (`output_key`, default `team_result`). `merge_strategy` shapes
+The node's result `{response, success, formation, member_results, tool_calls}`,
+plus Victor's own keys `final_output` (= response), `team_members`,
+`team_formation` and `team_iterations`, goes under its output key
+(`output_key`, default `team_result`). `merge_strategy` shapes
 `member_results` (`list` gives a list, the others a dict by member id).
 `merge_mode` decides what happens when the output key already holds a value:
 `team_wins` replaces it, `graph_wins` keeps it, `merge` deep-merges dicts,
@@ -127,6 +129,11 @@ async def run_team(env: NodeEnv, node: TeamNode, state: dict[str, Any], place: P
         "formation": node.team_formation,
         "member_results": members,
         "tool_calls": used,
+        # Victor's TeamNodeRunner output keys, for workflows that read them.
+        "final_output": final,
+        "team_members": len(node.members),
+        "team_formation": node.team_formation,
+        "team_iterations": len(responses),
     }
     if skipped:
         result["skipped_members"] = skipped

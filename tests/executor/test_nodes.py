@@ -672,6 +672,13 @@ async def test_team_formations(formation: str) -> None:
     assert result.success, result.error
     out = result.final_state["crew_out"]
     assert set(out["member_results"]) == {"m1", "m2"}
+    # Victor's TeamNodeRunner keys too.
+    assert out["final_output"] == out["response"]
+    assert (out["team_members"], out["team_formation"], out["team_iterations"]) == (
+        2,
+        formation,
+        2,
+    )
     assert [r.member_id for r in requests] == ["m1", "m2"] or formation == "parallel"
     assert requests[0].inputs["team_goal"] == "Build x"
     if formation == "pipeline":
