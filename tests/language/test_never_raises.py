@@ -66,8 +66,9 @@ def test_any_code_point_even_a_lone_surrogate(text: str) -> None:
 
 
 # No tab: libyaml accepts a tab as separating whitespace (`key\t: value`, valid YAML)
-# where PyYAML's scanner refuses it, so the parsers differ there by design.
-_AWKWARD = " :-[]{}#&*!|>'\"\n\r\u2028\u2029\x85\ufeff\x0c\U0001f600é"
+# where PyYAML's scanner refuses it, so the parsers differ there by design. No U+FEFF:
+# libyaml skips a byte-order mark at the start of any line, PyYAML reads it as text.
+_AWKWARD = " :-[]{}#&*!|>'\"\n\r\u2028\u2029\x85\x0c\U0001f600é"
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
