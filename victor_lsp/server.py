@@ -165,7 +165,8 @@ class VictorLanguageServer(LanguageServer):
             self._inflight[key] = future
             future.add_done_callback(lambda _f: self._inflight.pop(key, None))
         result = await asyncio.shield(future)
-        self.store.put(result)
+        if self.document(uri) is not None:  # closed meanwhile: its disk file counts again
+            self.store.put(result)
         return result
 
     def _analyze(

@@ -643,3 +643,38 @@ async def test_creating_a_missing_library_revalidates_open_workflows(
         ),
     )
     assert not [d for d in after if d.severity == types.DiagnosticSeverity.Error], after
+
+
+async def test_a_buffer_closed_while_compiling_is_not_reported_afterwards(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    path.write_text(RENAMABLE, encoding="utf-8")
+    await open_doc(client, path, RENAMABLE)
+    filler = "".join(f"      - id: filler_{n}\n        goal: g\n" for n in range(3000))
+    unsaved = RENAMABLE.replace("first", "discarded_edit") + filler
+    uri = path.as_uri()
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=unsaved)],
+        )
+    )
+    # a request starts compiling version 2 (a big text: it takes a while), a round trip
+    # makes sure it started, then the user closes the buffer without saving
+    hover = asyncio.ensure_future(
+        client.text_document_hover_async(
+            types.HoverParams(doc(path), types.Position(line=0, character=0))
+        )
+    )
+    elsewhere = types.TextDocumentIdentifier(uri=(tmp_path / "not-open.yaml").as_uri())
+    for _ in range(2):  # round trips: the hover is sent and its compile has begun
+        await client.text_document_folding_range_async(types.FoldingRangeParams(elsewhere))
+    assert not hover.done()
+    client.text_document_did_close(types.DidCloseTextDocumentParams(doc(path)))
+    await asyncio.wait_for(hover, TIMEOUT)
+    symbols = await asyncio.wait_for(
+        client.workspace_symbol_async(types.WorkspaceSymbolParams(query="")), TIMEOUT
+    )
+    names = {s.name for s in symbols or ()}
+    assert "first" in names and "discarded_edit" not in names, names  # the file on disk counts
