@@ -164,19 +164,6 @@ class _Active:
     runs: list[Any] = field(default_factory=list)
 
 
-VICTOR_DEFAULT_RETRIES = 3
-"""Victor's `RetryPolicy.max_retries` default: a `retry_policy` that names no count
-gives the first try plus 3 retries."""
-
-
-def _policy_attempts(node: Node, attempts: int) -> int:
-    """Tries a node's `retry_policy` allows; Victor's default when it names no count."""
-    raw = node.fields.get("retry_policy")
-    if isinstance(raw, Mapping) and "max_attempts" not in raw and "max_retries" not in raw:
-        return VICTOR_DEFAULT_RETRIES + 1
-    return max(attempts, 1)
-
-
 class WorkflowExecutor:
     """Runs compiled workflows.
 
@@ -517,7 +504,7 @@ class WorkflowExecutor:
         global_recovery = self.error_recovery
         if policy is not None:
             backoff = Backoff(
-                max_attempts=_policy_attempts(node, policy.max_attempts),
+                max_attempts=policy.max_attempts,
                 initial_delay=policy.initial_delay,
                 multiplier=policy.backoff_multiplier,
                 max_delay=policy.max_delay,

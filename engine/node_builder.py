@@ -80,13 +80,20 @@ def next_targets(value: Any) -> tuple[str, ...]:
     return _str_tuple(value)
 
 
+VICTOR_DEFAULT_RETRIES = 3
+"""Victor's `RetryPolicy.max_retries` default: a `retry_policy` that names no count
+gives the first try plus 3 retries."""
+
+
 def retry_policy(value: Any) -> RetryPolicy | None:
     if not isinstance(value, dict):
         return None
     attempts = value.get("max_attempts")
     if not isinstance(attempts, int) or isinstance(attempts, bool):
         retries = value.get("max_retries")
-        attempts = retries + 1 if isinstance(retries, int) and not isinstance(retries, bool) else 3
+        if not isinstance(retries, int) or isinstance(retries, bool):
+            retries = VICTOR_DEFAULT_RETRIES
+        attempts = retries + 1
     delay = _float(value.get("initial_delay", value.get("delay_seconds")))
     multiplier = _float(value.get("backoff_multiplier"))
     if value.get("exponential_backoff") is False and multiplier is None:
