@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -76,7 +77,8 @@ class VictorLanguageServer(LanguageServer):
         self.history = HistoryStats(on_update=self._history_updated)
         self.debounce = DEBOUNCE_SECONDS
         self._compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="victor-compile")
-        self._inflight: dict[tuple[str, int | None], asyncio.Future[Analysis]] = {}
+        self._inflight: dict[tuple[str, int | None], tuple[str, asyncio.Future[Analysis]]] = {}
+        """Compiles under way by (uri, version), with the text each one compiles."""
         self._timers: dict[str, asyncio.TimerHandle | asyncio.Task[None]] = {}
         self._disk: dict[str, tuple[tuple[tuple[str, object], ...], Analysis]] = {}
         self.shutdown_requested = False
@@ -146,15 +148,17 @@ class VictorLanguageServer(LanguageServer):
         document = self.document(uri)
         if document is None:
             return None
-        version = document.version
+        version, text = document.version, document.source
+        # a document closed and reopened numbers its versions from 1 again: the text,
+        # not the version alone, says whether an analysis is this document's
         cached = self.store.get(uri, version)
-        if cached is not None and self.fresh(cached):
+        if cached is not None and cached.text == text and self.fresh(cached):
             return cached
         key = (uri, version)
-        future = self._inflight.get(key)
+        text_and_future = self._inflight.get(key)
+        future = text_and_future[1] if text_and_future and text_and_future[0] == text else None
         if future is None:
             loop = asyncio.get_running_loop()
-            text = document.source
             path = convert.uri_to_path(uri)
             inputs, encoding = self.compile_inputs(), self.encoding
             future = asyncio.ensure_future(
@@ -162,12 +166,20 @@ class VictorLanguageServer(LanguageServer):
                     self._compiler, self._analyze, uri, version, text, path, inputs, encoding
                 )
             )
-            self._inflight[key] = future
-            future.add_done_callback(lambda _f: self._inflight.pop(key, None))
+            self._inflight[key] = (text, future)
+            future.add_done_callback(partial(self._compiled, key, future))
         result = await asyncio.shield(future)
-        if self.document(uri) is not None:  # closed meanwhile: its disk file counts again
+        now = self.document(uri)
+        if now is not None and now.source == result.text:  # not closed (or reopened) since
             self.store.put(result)
         return result
+
+    def _compiled(
+        self, key: tuple[str, int | None], future: asyncio.Future[Analysis], _done: object
+    ) -> None:
+        found = self._inflight.get(key)
+        if found is not None and found[1] is future:
+            del self._inflight[key]
 
     def _analyze(
         self,

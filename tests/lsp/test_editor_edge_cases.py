@@ -678,3 +678,36 @@ async def test_a_buffer_closed_while_compiling_is_not_reported_afterwards(
     )
     names = {s.name for s in symbols or ()}
     assert "first" in names and "discarded_edit" not in names, names  # the file on disk counts
+
+
+async def test_reopening_with_the_same_version_while_the_old_text_compiles(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """VS Code numbers a reopened document from 1 again: version 1 is a new text."""
+    path = tmp_path / "flow.yaml"
+    filler = "".join(f"      - id: filler_{n}\n        goal: g\n" for n in range(3000))
+    old_text = RENAMABLE + filler
+    uri = path.as_uri()
+    item = types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=old_text)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(item))
+    hover = asyncio.ensure_future(
+        client.text_document_hover_async(
+            types.HoverParams(doc(path), types.Position(line=0, character=0))
+        )
+    )
+    elsewhere = types.TextDocumentIdentifier(uri=(tmp_path / "not-open.yaml").as_uri())
+    for _ in range(2):  # round trips: the hover is sent and the big compile has begun
+        await client.text_document_folding_range_async(types.FoldingRangeParams(elsewhere))
+    client.text_document_did_close(types.DidCloseTextDocumentParams(doc(path)))
+    new_text = BROKEN.replace("first", "reopened")
+    diagnostics = await open_doc(client, path, new_text)
+    await asyncio.wait_for(hover, TIMEOUT)
+    assert [d.code for d in diagnostics if d.severity == types.DiagnosticSeverity.Error] == [
+        "VW201"
+    ]
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(doc(path))
+    )
+    assert symbols is not None
+    children = [c.name for s in symbols for c in getattr(s, "children", None) or ()]
+    assert children == ["reopened", "second"]
