@@ -461,6 +461,8 @@ def completion_context(text: str, line: int, column: int) -> CompletionContext |
     lines = editor_lines(text)
     current = "" if line >= len(lines) else lines[line]
     before = current[:column]
+    if _in_comment(before):
+        return None
     for pattern in _STATE_PREFIXES:
         match = pattern.search(before)
         if match:
@@ -585,6 +587,33 @@ def block_key_at(text: str, line: int, column: int) -> BlockKey | None:
     if not start <= column <= end:
         return None
     return BlockKey(block.node_type, match.group("key"), SourceSpan(line, start, line, end))
+
+
+def _in_comment(before: str) -> bool:
+    """Whether the text before the cursor ends inside a YAML comment: a `#` at the line
+    start or after a blank, outside quotes."""
+    quote = ""
+    previous = " "
+    index = 0
+    while index < len(before):
+        char = before[index]
+        escaped = (quote == '"' and char == "\\") or (
+            quote == char == "'" == before[index + 1 : index + 2]
+        )
+        if escaped:  # `\"` in double quotes, `''` in single quotes
+            index += 2
+            previous = "x"
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'" and previous in " \t[{,:-":
+            quote = char
+        elif char == "#" and previous in " \t":
+            return True
+        previous = char
+        index += 1
+    return False
 
 
 def _value_context(block: _NodeBlock, key: str, partial: str, column: int) -> CompletionContext:

@@ -711,3 +711,19 @@ async def test_reopening_with_the_same_version_while_the_old_text_compiles(
     assert symbols is not None
     children = [c.name for s in symbols for c in getattr(s, "children", None) or ()]
     assert children == ["reopened", "second"]
+
+
+async def test_no_completion_inside_a_comment(client: LanguageClient, tmp_path: Path) -> None:
+    text = AWKWARD.replace('goal: "Finish"', 'next: [cleanup]  # see the docs ')
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, text)
+    line = next(n for n, t in enumerate(text.splitlines()) if "see the docs" in t)
+    end = types.Position(line=line, character=len(text.splitlines()[line]))
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), end))
+    assert not result or not completion_labels(result)
+    # a `#` inside quotes is text, not a comment: state keys still complete after it
+    quoted = AWKWARD.replace('goal: "Finish"', 'goal: "Fix #12 with $ctx."  # @ctx_after_hash')
+    await change_doc(client, path, quoted, 2)
+    where = at(client, quoted, "ctx_after_hash", '$ctx."', len("$ctx."))
+    result = await client.text_document_completion_async(types.CompletionParams(doc(path), where))
+    assert completion_labels(result)  # the keys nodes write (`check`, `done`, ...)
