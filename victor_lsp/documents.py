@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 _UNPARSABLE = frozenset({"VW001", "VW004"})
 """Loader codes meaning the text is not YAML at all (syntax error, too deep)."""
 _WORKFLOW_MARKERS = ("nodes", "stage_templates", "override_presets")
+_TOP_LEVEL_MARKER = re.compile(
+    r"^(?:workflows|nodes|stage_templates|override_presets)[ \t]*:", re.MULTILINE
+)
+"""A text that does not parse is ours only when one of these keys starts a line..."""
 
 
 def looks_like_workflow_file(text: str) -> bool:
@@ -93,8 +98,12 @@ def analyze(
     inputs: CompileInputs,
     encoding: Encoding,
     read_file: Callable[[str], str] | None,
+    was_workflow: bool = False,
 ) -> Analysis:
-    """Compile one text and prepare what every feature needs. Never raises."""
+    """Compile one text and prepare what every feature needs. Never raises.
+
+    `was_workflow`: an earlier version of this document parsed as a workflow file,
+    so a syntax error now is the user's edit in progress, worth reporting."""
     from engine.compiler import compile as compile_text
 
     positions = PositionMap(text, encoding)
@@ -116,6 +125,11 @@ def analyze(
     parsed = result.kind is not FileKind.NOT_WORKFLOW and not any(
         p.code in _UNPARSABLE and p.source == path for p in result.problems
     )
+    if not parsed and not was_workflow and not _TOP_LEVEL_MARKER.search(text):
+        # ...or when it parsed as one before: a values file with a nested `nodes:`
+        # that is mid-edit is somebody else's YAML
+        empty = CompileResult(source=path, kind=FileKind.NOT_WORKFLOW)
+        return Analysis(uri, version, text, path, empty, positions, (), parsed=False)
     # compile() already ran state-flow analysis, disabled checks and suppressions:
     # the CLI, the DAP and this server report the same problems.
     kept = tuple(p for p in result.problems if p.code.upper() not in inputs.disabled_checks)

@@ -161,9 +161,18 @@ class VictorLanguageServer(LanguageServer):
             loop = asyncio.get_running_loop()
             path = convert.uri_to_path(uri)
             inputs, encoding = self.compile_inputs(), self.encoding
+            was_workflow = uri in self.store.last_good
             future = asyncio.ensure_future(
                 loop.run_in_executor(
-                    self._compiler, self._analyze, uri, version, text, path, inputs, encoding
+                    self._compiler,
+                    self._analyze,
+                    uri,
+                    version,
+                    text,
+                    path,
+                    inputs,
+                    encoding,
+                    was_workflow,
                 )
             )
             self._inflight[key] = (text, future)
@@ -189,6 +198,7 @@ class VictorLanguageServer(LanguageServer):
         path: str,
         inputs: CompileInputs,
         encoding: Encoding,
+        was_workflow: bool = False,
     ) -> Analysis:
         """Compile on the compile thread, stamping each library as it is read, so a
         later request can tell the analysis went stale when one of them changed."""
@@ -198,7 +208,7 @@ class VictorLanguageServer(LanguageServer):
             stamps.setdefault(other, self._stamp(other))
             return self.read_file(other)
 
-        analysis = analyze(uri, version, text, path, inputs, encoding, read)
+        analysis = analyze(uri, version, text, path, inputs, encoding, read, was_workflow)
         for other in analysis.result.dependencies:
             stamps.setdefault(other, self._stamp(other))
         stamps.pop(path, None)

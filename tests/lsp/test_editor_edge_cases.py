@@ -714,7 +714,7 @@ async def test_reopening_with_the_same_version_while_the_old_text_compiles(
 
 
 async def test_no_completion_inside_a_comment(client: LanguageClient, tmp_path: Path) -> None:
-    text = AWKWARD.replace('goal: "Finish"', 'next: [cleanup]  # see the docs ')
+    text = AWKWARD.replace('goal: "Finish"', "next: [cleanup]  # see the docs ")
     path = tmp_path / "flow.yaml"
     await open_doc(client, path, text)
     line = next(n for n, t in enumerate(text.splitlines()) if "see the docs" in t)
@@ -727,3 +727,32 @@ async def test_no_completion_inside_a_comment(client: LanguageClient, tmp_path: 
     where = at(client, quoted, "ctx_after_hash", '$ctx."', len("$ctx."))
     result = await client.text_document_completion_async(types.CompletionParams(doc(path), where))
     assert completion_labels(result)  # the keys nodes write (`check`, `done`, ...)
+
+
+# --- other YAML stays quiet, even when it does not parse --------------------------------
+
+HELM_VALUES_MID_EDIT = """\
+cluster:
+  name: prod
+  nodes:
+    count: 3
+    labels: [a, b
+  zone: eu
+"""
+
+
+async def test_broken_yaml_that_is_not_a_workflow_gets_no_diagnostics(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    values = tmp_path / "values.yaml"
+    assert await open_doc(client, values, HELM_VALUES_MID_EDIT) == []
+    # a workflow file that stops parsing while being edited still says why
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, path, RENAMABLE)
+    broken = await change_doc(client, path, RENAMABLE.replace("[second]", "[second"), 2)
+    assert [d.code for d in broken] == ["VW001"]
+    # and so does a new file that is plainly a workflow file
+    fresh = tmp_path / "new.yaml"
+    assert [d.code for d in await open_doc(client, fresh, "workflows:\n  f:\n    nodes: [\n")] == [
+        "VW001"
+    ]
