@@ -98,14 +98,29 @@ class VictorLanguageServer(LanguageServer):
         caps = self.client_capabilities.text_document
         return bool(caps and caps.diagnostic is not None)
 
-    def compile_inputs(self) -> CompileInputs:
-        root = self.workspace.root_path if self.workspace.root_uri else None
+    def compile_inputs(self, path: str) -> CompileInputs:
         return CompileInputs(
             stage_libraries=tuple(self._absolute(p) for p in self.settings.stage_libraries),
             registry=self.registry,
             disabled_checks=self.settings.disabled_checks,
-            workspace_root=root,
+            workspace_root=self.folder_of(path),
         )
+
+    def folder_of(self, path: str) -> str | None:
+        """The workspace folder holding `path` (the innermost one), or None for a file
+        outside them all: `$ref` targets must lie inside it, so a workflow in a second
+        folder of a multi-root workspace or a file opened on its own can use its
+        neighbours."""
+        folders = [convert.uri_to_path(f.uri) for f in self.workspace.folders.values()]
+        if self.workspace.root_uri and self.workspace.root_path:
+            folders.append(self.workspace.root_path)
+        target = os.path.abspath(path)
+        holding = [
+            folder
+            for folder in map(os.path.abspath, folders)
+            if target == folder or target.startswith(folder.rstrip(os.sep) + os.sep)
+        ]
+        return max(holding, key=len) if holding else None
 
     def _absolute(self, path: str) -> str:
         root = self.workspace.root_path if self.workspace.root_uri else None
@@ -160,7 +175,7 @@ class VictorLanguageServer(LanguageServer):
         if future is None:
             loop = asyncio.get_running_loop()
             path = convert.uri_to_path(uri)
-            inputs, encoding = self.compile_inputs(), self.encoding
+            inputs, encoding = self.compile_inputs(path), self.encoding
             was_workflow = uri in self.store.last_good
             future = asyncio.ensure_future(
                 loop.run_in_executor(
@@ -406,7 +421,7 @@ class VictorLanguageServer(LanguageServer):
         except (OSError, UnicodeDecodeError):
             return None
         analysis = analyze(
-            uri, None, text, path, self.compile_inputs(), self.encoding, self.read_file
+            uri, None, text, path, self.compile_inputs(path), self.encoding, self.read_file
         )
         used = analysis.result.dependencies
         stamps = ((path, stamp), *((dependency, self._stamp(dependency)) for dependency in used))

@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 import engine
 from engine.config import CompileConfig
@@ -23,6 +23,7 @@ from engine.loader import editor_lines
 from tests.lsp.conftest import (
     NEOVIM,
     TIMEOUT,
+    VSCODE,
     change_doc,
     diagnostics_after,
     encoding_of,
@@ -756,3 +757,41 @@ async def test_broken_yaml_that_is_not_a_workflow_gets_no_diagnostics(
     assert [d.code for d in await open_doc(client, fresh, "workflows:\n  f:\n    nodes: [\n")] == [
         "VW001"
     ]
+
+
+# --- $ref in a second workspace folder, or outside every folder ---------------------------
+
+USES_SIBLING = """\
+workflows:
+  flow:
+    nodes:
+      - $ref: "./gates.yaml#approval_gate"
+      - id: after
+        goal: "Finish"
+"""
+
+
+async def test_ref_to_a_sibling_file_outside_the_first_workspace_folder(
+    bare: LanguageClient, tmp_path: Path
+) -> None:
+    first, second, elsewhere = (tmp_path / name for name in ("first", "second", "elsewhere"))
+    for folder in (first, second, elsewhere):
+        folder.mkdir()
+        (folder / "gates.yaml").write_text(GATES, encoding="utf-8")
+    bare.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda _params: None)
+    await bare.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(VSCODE),
+            root_uri=first.as_uri(),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=first.as_uri(), name="first"),
+                types.WorkspaceFolder(uri=second.as_uri(), name="second"),
+            ],
+        )
+    )
+    for folder in (second, elsewhere):
+        diagnostics = await open_doc(bare, folder / "flow.yaml", USES_SIBLING)
+        assert not [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error], (
+            folder.name,
+            diagnostics,
+        )
