@@ -21,6 +21,7 @@ from engine.model import (
     END_NODE,
     CompileResult,
     EdgeKind,
+    Fix,
     HitlNode,
     Node,
     NodeRef,
@@ -169,6 +170,32 @@ def site_at(result: CompileResult, line: int, column: int) -> Site | None:
         if span.contains(line, column):
             return FieldKeySite(workflow, node, key, span)
     return None
+
+
+def rewrites_an_origin(result: CompileResult, fix: Fix) -> bool:
+    """Whether a fix edits the `$ref`/`stage:` value that pulls a node in.
+
+    A problem inside a library node or stage template is reported at that value
+    (the only place in this file to show it), but a "change to X" fix made for
+    the library's text would replace the `$ref` path itself: never apply it."""
+    sites = [
+        node.origin.site
+        for workflow in result.workflows
+        if workflow.source == result.source
+        for node in workflow.nodes
+        if node.origin is not None
+    ]
+    return any(
+        edit.source == result.source and any(_overlap(edit.span, site) for site in sites)
+        for edit in fix.edits
+    )
+
+
+def _overlap(a: SourceSpan, b: SourceSpan) -> bool:
+    return (a.line, a.column) < (b.end_line, b.end_column) and (b.line, b.column) < (
+        a.end_line,
+        a.end_column,
+    )
 
 
 # --- node names --------------------------------------------------------------------

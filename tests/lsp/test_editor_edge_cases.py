@@ -795,3 +795,28 @@ async def test_ref_to_a_sibling_file_outside_the_first_workspace_folder(
             folder.name,
             diagnostics,
         )
+
+
+async def test_no_quick_fix_rewrites_a_ref_string(client: LanguageClient, tmp_path: Path) -> None:
+    """A problem inside a library node is reported at the `$ref` that pulls it in; its
+    "Change to ..." fix must not replace the `$ref` path with the suggested value."""
+    (tmp_path / "gates.yaml").write_text(
+        GATES.replace("hitl_type: approval", "hitl_type: aproval"), encoding="utf-8"
+    )
+    path = tmp_path / "flow.yaml"
+    diagnostics = await open_doc(client, path, USES_SIBLING)
+    (typo,) = [d for d in diagnostics if d.code == "VW103"]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(path),
+            range=typo.range,
+            context=types.CodeActionContext(diagnostics=[typo]),
+        )
+    )
+    for action in actions or ():
+        assert isinstance(action, types.CodeAction)
+        if action.kind != types.CodeActionKind.QuickFix or action.edit is None:
+            continue
+        for uri, edits in (action.edit.changes or {}).items():
+            fixed = apply_ascii_edits(USES_SIBLING, list(edits)) if uri == path.as_uri() else ""
+            assert '$ref: "./gates.yaml#approval_gate"' in fixed or uri != path.as_uri(), fixed
