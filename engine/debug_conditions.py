@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.debug_variables import preview
+
 StateCondition = Callable[[Mapping[str, Any]], Any]
 
 _HIT = re.compile(r"^\s*(?P<op>>=|<=|==|!=|>|<|%)?\s*(?P<n>\d+)\s*$")
@@ -136,8 +138,10 @@ _LOG_PART = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 def interpolate_log_message(message: str, state: Mapping[str, Any]) -> str:
     """Replace each `{expr}` with its value; `{{`/`}}` are literal braces.
 
-    An expression that fails shows its error inline, as debugpy does, so that a
-    logpoint never stops the run.
+    A value reads as in the Variables view (`null`, `true`, `['a', null]`),
+    except that text at the top level is printed as it is, as editors print
+    logpoints. An expression that fails shows its error inline, as debugpy
+    does, so that a logpoint never stops the run.
     """
 
     def replace(match: re.Match[str]) -> str:
@@ -150,7 +154,7 @@ def interpolate_log_message(message: str, state: Mapping[str, Any]) -> str:
             value = evaluate_expression(match.group(1).strip(), state)
         except Exception as exc:
             return f"<error: {exc}>"
-        return value if isinstance(value, str) else format_value(value)
+        return value if isinstance(value, str) else preview(value)
 
     return _LOG_PART.sub(replace, message)
 
@@ -170,16 +174,3 @@ def hover_expression(text: str) -> str:
         if match:
             return match.group(1).strip()
     return stripped
-
-
-def format_value(value: Any, limit: int = 200) -> str:
-    """A short one-line rendering of a state value for editors and terminals."""
-    if isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, Mapping):
-        text = "{" + ", ".join(f"{k!r}: {format_value(v, 40)}" for k, v in value.items()) + "}"
-    elif isinstance(value, list | tuple):
-        text = "[" + ", ".join(format_value(v, 40) for v in value) + "]"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,6 +8,7 @@ fields onto their own protocol.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -160,3 +161,34 @@ class VariableStore:
         if handle not in self._entries:
             raise KeyError(f"variable handle {handle} is no longer valid (the run has moved on)")
         return self._entries[handle]
+
+
+CLIPBOARD_LIMIT = 10_000_000
+"""Characters of a copied value: enough for any state a person reads, small enough
+that one copy cannot exhaust the editor."""
+
+
+def clipboard_text(value: Any, limit: int = CLIPBOARD_LIMIT) -> str:
+    """The whole value for copying: text as it is, anything else as JSON.
+
+    Containers are indented JSON (`null`, `true`, as the Variables view shows
+    them); a value longer than `limit` is cut with a note saying so, and the
+    encoding stops there, so a huge state costs no more than the limit.
+    """
+    if isinstance(value, str):
+        text, cut = value[:limit], len(value) > limit
+    else:
+        encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
+        chunks: list[str] = []
+        size = 0
+        cut = False
+        for chunk in encoder.iterencode(value):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                cut = True
+                break
+        text = "".join(chunks)[:limit]
+    if cut:
+        text += f"\n… (cut at {limit:,} characters; the value is longer)"
+    return text

@@ -34,7 +34,14 @@ from engine.debug_conditions import (
     parse_hit_condition,
     parse_typed_value,
 )
-from engine.debug_variables import Variable, VariableStore, preview, type_name
+from engine.debug_variables import (
+    CLIPBOARD_LIMIT,
+    Variable,
+    VariableStore,
+    clipboard_text,
+    preview,
+    type_name,
+)
 from engine.events import EventSubscriber, ExecutionEvent, ExecutionEventType
 from engine.gates import Frame, GateDecision, NodeOutcome
 from engine.hitl import APPROVED, REJECTED, HitlRequest, HitlResponse
@@ -1229,8 +1236,16 @@ class WorkflowDebugger:
     def evaluate(
         self, expression: str, *, thread: str | None = None, context: str = "repl"
     ) -> EvaluateResult:
-        """Evaluate with the expression language; `hover` strips `$ctx.`/`{{ }}`."""
-        text = hover_expression(expression) if context in ("hover", "watch") else expression.strip()
+        """Evaluate with the expression language; `hover` strips `$ctx.`/`{{ }}`.
+
+        `clipboard` gets the whole value (`clipboard_text`), not the preview, so
+        that "Copy Value" copies what is there; `repl` shows a string in full.
+        """
+        text = (
+            hover_expression(expression)
+            if context in ("hover", "watch", "clipboard")
+            else expression.strip()
+        )
         if context == "repl" and self._hitl_pending:
             answer = self.answer_hitl_from_console(text)
             if answer is not None:
@@ -1240,10 +1255,13 @@ class WorkflowDebugger:
             value = evaluate_expression(text, state)
         except Exception as exc:
             raise DebuggerError(str(exc)) from exc
+        if context == "clipboard":
+            return EvaluateResult(value, clipboard_text(value), type_name(value))
         variable = self.variables.variable("", value, None)
+        shown_in_full = context == "repl" and isinstance(value, str)
         return EvaluateResult(
             value,
-            preview(value),
+            preview(value, CLIPBOARD_LIMIT) if shown_in_full else preview(value),
             type_name(value),
             variable.handle,
             variable.indexed,

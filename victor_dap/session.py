@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import os
+import signal
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -48,6 +49,7 @@ CAPABILITIES: dict[str, Any] = {
     "supportsHitConditionalBreakpoints": True,
     "supportsLogPoints": True,
     "supportsEvaluateForHovers": True,
+    "supportsClipboardContext": True,
     "supportsStepBack": True,
     "supportsSetVariable": True,
     "supportsSetExpression": True,
@@ -111,6 +113,8 @@ class DebugSession:
         self._goto_targets: dict[int, str] = {}
         self._finished = asyncio.Event()
         self._terminated_sent = False
+        self._ended: str | None = None
+        """Why requests about the run can no longer be answered (None while it can be)."""
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ----------------------------------------------------------------- plumbing
@@ -216,9 +220,20 @@ class DebugSession:
         return column + 1 if self._columns_start_at_1 else column
 
     async def _call(self, method: str, timeout: float = 5.0, **params: Any) -> Any:
-        if self._child is None or not self._child.alive:
-            raise DapError("no workflow is running; launch one first")
-        return await self._child.rpc.call(method, params, timeout)
+        child = self._child
+        if child is None:
+            raise DapError(self._ended or "no workflow is running; launch one first")
+        if not child.alive:
+            raise DapError(self._ended or _process_ended(child.process.returncode))
+        try:
+            return await child.rpc.call(method, params, timeout)
+        except RpcError:
+            if not child.rpc.closed.done():
+                raise
+            # The connection dropped mid-request: say why once the exit status is known.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(child.process.wait(), 1.0)
+            raise DapError(self._ended or _process_ended(child.process.returncode)) from None
 
     def _thread_name(self, thread_id: Any) -> str:
         try:
@@ -348,8 +363,9 @@ class DebugSession:
         if child is self._child and not self._terminated_sent:
             code = child.process.returncode
             if not self._finished.is_set():
-                self.output(f"The workflow process exited unexpectedly (code {code}).\n", "stderr")
-                self.event("exited", {"exitCode": code if code else 1})
+                self._ended = _process_ended(code)
+                self.output(f"The workflow process {_exit_status(code)} unexpectedly.\n", "stderr")
+                self.event("exited", {"exitCode": _exit_code(code)})
             self._send_terminated()
 
     async def on_configurationDone(self, arguments: dict[str, Any]) -> None:
@@ -383,6 +399,8 @@ class DebugSession:
         await child.end(0.5)
 
     async def on_terminate(self, arguments: dict[str, Any]) -> None:
+        if self._child is not None and self._ended is None:
+            self._ended = "the workflow was terminated; the debug session has ended"
         await self._end_child()
         self._send_terminated()
 
@@ -396,6 +414,7 @@ class DebugSession:
         self._finished = asyncio.Event()
         self._started = False
         self._terminated_sent = False
+        self._ended = None
         self._threads = {"main": MAIN_THREAD_ID}
         self._thread_names = {MAIN_THREAD_ID: "main"}
         await self.on_launch(new_args if isinstance(new_args, dict) else self._launch_raw)
@@ -897,6 +916,7 @@ class DebugSession:
         where = f" at node {node!r}" if node else ""
         message = f"Workflow {status}{where}" + (f": {error}" if error else "") + "\n"
         self.output(message, "console" if status == "completed" else "stderr")
+        self._ended = f"the workflow {status}{where}; the debug session has ended"
         self._finished.set()
         self.event("exited", {"exitCode": 0 if status == "completed" else 1})
         self._send_terminated()
@@ -919,3 +939,30 @@ class DebugSession:
             await child.end(_TERMINATE_GRACE)
         for task in list(self._tasks):
             task.cancel()
+
+
+def _exit_status(returncode: int | None) -> str:
+    """`exited with code 3` / `exited (killed by signal SIGKILL)` for a process's return code."""
+    if returncode is None:
+        return "exited"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = str(-returncode)
+        return f"exited (killed by signal {name})"
+    return f"exited with code {returncode}"
+
+
+def _exit_code(returncode: int | None) -> int:
+    """A DAP exit code: a shell's 128 + N for a signal, 1 when unknown or 0."""
+    if returncode is None or returncode == 0:
+        return 1
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _process_ended(returncode: int | None) -> str:
+    return (
+        f"the workflow process {_exit_status(returncode)}; the debug session has ended "
+        "(start debugging again to run the workflow)"
+    )
