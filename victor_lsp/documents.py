@@ -172,13 +172,18 @@ class AnalysisStore:
         self.current.clear()
 
     def dependents(self, path: str) -> list[str]:
-        """Open documents whose last compile read `path` (a library or stage file)."""
+        """Open documents whose last compile read `path` (a library or stage file).
+
+        The files the server saw it read count too: a `$ref` whose node is missing
+        leaves its library out of `result.dependencies`, yet fixing the library
+        must fix the `$ref`."""
         target = os.path.normcase(os.path.abspath(path))
         return [
             uri
             for uri, analysis in self.current.items()
             if any(
-                os.path.normcase(os.path.abspath(d)) == target for d in analysis.result.dependencies
+                os.path.normcase(os.path.abspath(d)) == target
+                for d in (*analysis.result.dependencies, *(p for p, _ in analysis.inputs))
             )
         ]
 

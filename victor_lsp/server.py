@@ -544,6 +544,10 @@ def _register(ls: VictorLanguageServer) -> None:
             ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
             )
+        # users of a library closed with unsaved edits read the file on disk again
+        for user in ls.store.dependents(convert.uri_to_path(uri)):
+            ls.store.current.pop(user, None)
+            ls.schedule(user, 0)
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(

@@ -820,3 +820,43 @@ async def test_no_quick_fix_rewrites_a_ref_string(client: LanguageClient, tmp_pa
         for uri, edits in (action.edit.changes or {}).items():
             fixed = apply_ascii_edits(USES_SIBLING, list(edits)) if uri == path.as_uri() else ""
             assert '$ref: "./gates.yaml#approval_gate"' in fixed or uri != path.as_uri(), fixed
+
+
+async def test_closing_an_edited_library_unsaved_revalidates_its_users(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    library = tmp_path / "gates.yaml"
+    library.write_text(GATES, encoding="utf-8")
+    path = tmp_path / "flow.yaml"
+    await open_doc(client, library, GATES)
+    assert not [
+        d
+        for d in await open_doc(client, path, USES_SIBLING)
+        if d.severity == types.DiagnosticSeverity.Error
+    ]
+    uri = path.as_uri()
+
+    def edit_library() -> None:
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=library.as_uri(), version=2
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangeWholeDocument(
+                        text=GATES.replace("approval_gate", "renamed_gate")
+                    )
+                ],
+            )
+        )
+
+    broken = await diagnostics_after(client, uri, 1, edit_library)
+    assert [d.code for d in broken if d.severity == types.DiagnosticSeverity.Error]
+    # the user discards the library edit: the file on disk holds the node again
+    restored = await diagnostics_after(
+        client,
+        uri,
+        1,
+        lambda: client.text_document_did_close(types.DidCloseTextDocumentParams(doc(library))),
+    )
+    assert not [d for d in restored if d.severity == types.DiagnosticSeverity.Error], restored
