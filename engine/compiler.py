@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import CompileConfig
 from engine.libraries import stage_library_paths
@@ -31,10 +30,19 @@ from engine.model import (
     SourceSpan,
     Workflow,
 )
-from engine.node_builder import NODE_TYPES, build_node, next_targets, node_type_of
+from engine.node_builder import (
+    NODE_TYPES,
+    ExpressionRefs,
+    build_node,
+    next_targets,
+    node_type_of,
+)
 from engine.node_drafts import DraftContext, NodeDraft, build_draft
 from engine.text_files import UnreadableFileError, read_text_file
 from engine.yaml_tree import YEntry, YMap, YScalar, YSeq
+
+if TYPE_CHECKING:
+    from engine.expressions import Reference
 
 _LOOKS_LIKE_WORKFLOW = re.compile(
     r"^(workflows|nodes|stage_templates|override_presets)\s*:|^\s+nodes\s*:", re.MULTILINE
@@ -162,18 +170,18 @@ def _bodies(
 
 
 @functools.cache
-def _expression_refs() -> Callable[[str], list[tuple[str, str, int, int, int, int]]] | None:
+def _expression_refs() -> ExpressionRefs | None:
     from engine import expressions
 
-    found = getattr(expressions, "reference_spans", None)
+    found = getattr(expressions, "references", None)
     if not callable(found):
         return None
 
     @functools.lru_cache(maxsize=16384)
-    def cached(text: str) -> tuple[tuple[str, str, int, int, int, int], ...]:
-        return tuple(found(text))
+    def cached(text: str) -> tuple[Reference, ...]:
+        return tuple(ref for ref in found(text) if ref.kind == "read")
 
-    return lambda text: list(cached(text))
+    return cached
 
 
 class _WorkflowBuilder:

@@ -162,6 +162,12 @@ class StateRef:
     field: str
     """The node field it appears in (`goal`, `inputs`, `condition`, ...)."""
     span: SourceSpan
+    bare_word: bool = False
+    """A bare name right of `==`/`!=` or in `in [...]` of an expression (`status == done`):
+    Victor compares it as its own text ('done') when no state key of that name exists."""
+    literal_quote: str = "'"
+    """The quote a string literal written at this read's place takes: `"` inside a
+    single-quoted YAML scalar, where `'` would end the scalar."""
 
 
 @dataclass(frozen=True, slots=True)

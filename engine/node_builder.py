@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.expressions import branch_key
+from engine.expressions import Reference, branch_key
 from engine.model import (
     AgentNode,
     ComputeNode,
@@ -151,7 +151,7 @@ class StateReadCollector:
         self,
         draft: NodeDraft,
         lines: Sequence[str],
-        expression_refs: Callable[[str], list[tuple[str, str, int, int, int, int]]] | None,
+        expression_refs: ExpressionRefs | None,
     ) -> None:
         self.draft = draft
         self.lines = lines
@@ -210,21 +210,25 @@ class StateReadCollector:
     ) -> None:
         """Reads found in `text`, the value of `node` (a written scalar, or an inherited
         value reported at the key's value span)."""
+        quote = "'"
         if isinstance(node, YScalar) and node.value == text:
             spans = locate_spans(node, self.lines, pairs)
+            if node.style == "'":
+                quote = '"'
         else:
             spans = [self.draft.value_span(key)] * len(reads)
         append = self.reads.append
-        for (root, path, kind), span in zip(reads, spans, strict=True):
-            append(StateRef(root, path, kind, key, span))
+        for (root, path, kind, bare_word), span in zip(reads, spans, strict=True):
+            append(StateRef(root, path, kind, key, span, bare_word, quote))
 
     def _add(self, path: str, kind: StateRefKind, key: str, span: SourceSpan) -> None:
         self.reads.append(StateRef(root_key(path), path, kind, key, span))
 
 
-ExpressionRefs = Callable[[str], list[tuple[str, str, int, int, int, int]]]
-Read = tuple[str, str, StateRefKind]
-"""(root key, path, kind) of one state read found in a text."""
+ExpressionRefs = Callable[[str], Sequence[Reference]]
+"""The state keys an expression text reads (`engine.expressions.references`)."""
+Read = tuple[str, str, StateRefKind, bool]
+"""(root key, path, kind, is a bare word) of one state read found in a text."""
 Reads = tuple[tuple[Read, ...], tuple[tuple[int, int], ...]]
 """The reads of a text and the (start, end) offsets of each in it."""
 
@@ -235,7 +239,7 @@ Reads = tuple[tuple[Read, ...], tuple[tuple[int, int], ...]]
 def _template_reads(text: str, braces: bool) -> Reads:
     refs = template_refs(text, braces)
     return (
-        tuple((root_key(r.path), r.path, r.kind) for r in refs),
+        tuple((root_key(r.path), r.path, r.kind, False) for r in refs),
         tuple((r.start, r.end) for r in refs),
     )
 
@@ -244,8 +248,11 @@ def _template_reads(text: str, braces: bool) -> Reads:
 def _expression_reads(expression_refs: ExpressionRefs, text: str) -> Reads:
     refs = expression_refs(text)
     return (
-        tuple((root_key(r[1]), r[1], StateRefKind.EXPRESSION) for r in refs),
-        tuple((text_offset(text, r[2], r[3]), text_offset(text, r[4], r[5])) for r in refs),
+        tuple((root_key(r.path), r.path, StateRefKind.EXPRESSION, r.bare_word) for r in refs),
+        tuple(
+            (text_offset(text, r.line, r.column), text_offset(text, r.end_line, r.end_column))
+            for r in refs
+        ),
     )
 
 
@@ -285,7 +292,7 @@ def build_node(
     auto_chained: bool,
     auto_target: str | None,
     lines: Sequence[str],
-    expression_refs: Callable[[str], list[tuple[str, str, int, int, int, int]]] | None,
+    expression_refs: ExpressionRefs | None,
 ) -> Node:
     """A typed node from a draft whose id and successors are already decided."""
     fields = draft.fields

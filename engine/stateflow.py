@@ -12,6 +12,9 @@ passed with `--context`):
 - written on some paths only -> hint VW602, related info = the writers;
 - written by some node, but never before this read -> hint VW602;
 - written by no node:
+  - a bare word right of `==`/`!=` or in `in [...]` (`status == done`), not a
+    declared input either -> hint VW601: Victor compares it as the text 'done'
+    (unless a key of that name exists at run time), with a fix that quotes it;
   - looks like a typo of a written key (close spelling) -> warning VW601 with
     a did-you-mean fix;
   - the workflow declares its inputs (`metadata.arguments`/`inputs`) and the
@@ -200,7 +203,11 @@ def _analyze_graph(workflow: Workflow) -> list[Problem]:
                 if wild_in[at] and not maybe:
                     continue
                 problems.append(_maybe_unset(workflow, node, read, writers, maybe))
-            elif key not in inputs:
+            elif key in inputs:
+                continue
+            elif read.bare_word:
+                problems.append(_bare_word(workflow, node, read))
+            else:
                 problems.append(
                     _never_written(
                         workflow, node, read, all_writers, inputs, wild_in[at], suggestions
@@ -360,6 +367,33 @@ def _never_written(
         span=read.span,
         workflow=workflow.name,
         node=node.id,
+    )
+
+
+def _bare_word(workflow: Workflow, node: Node, read: StateRef) -> Problem:
+    """`status == done` where no node writes `done`: Victor compares with the text."""
+    word = read.key
+    literal = f"{read.literal_quote}{word}{read.literal_quote}"
+    span = read.span
+    exact = span.line == span.end_line and span.end_column - span.column == len(word)
+    fixes = (
+        (Fix(f"Quote as {literal}", (TextEdit(workflow.source, span, literal),), True),)
+        if exact
+        else ()
+    )
+    return Problem(
+        code=NEVER_WRITTEN,
+        severity=Severity.HINT,
+        message=(
+            f"'{word}' is compared as the text '{word}' (as Victor does) unless a state key "
+            f"'{word}' exists at run time: no node of workflow '{workflow.name}' writes it. "
+            f"Quote it ({literal}) to compare with the text explicitly."
+        ),
+        source=workflow.source,
+        span=span,
+        workflow=workflow.name,
+        node=node.id,
+        fixes=fixes,
     )
 
 

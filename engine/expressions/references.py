@@ -3,8 +3,10 @@
 Used for state-flow analysis (`names`, `reads`, `writes`) and by the LSP for
 hover, go-to-definition and rename of state keys inside conditions and
 transforms. Positions are relative to the text. Loop and comprehension
-variables, literal names and function names are not state keys. This module
-knows nothing of evaluation.
+variables, literal names and function names are not state keys. A bare name on
+the right of `==`/`!=` or inside `in [...]` (`status == done`) is marked as a
+bare word: evaluation compares it as its own text when no such key exists. This
+module knows nothing of evaluation.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Reference:
     end_line: int
     end_column: int
     kind: Kind
+    bare_word: bool = False
+    """A bare name right of `==`/`!=` or in `in [...]`: compared as its own text
+    (`done` as 'done') when no state key of that name exists, as Victor does."""
 
     def as_tuple(self) -> tuple[str, str, int, int, int, int]:
         return (self.root, self.path, self.line, self.column, self.end_line, self.end_column)
@@ -49,8 +54,8 @@ class ReferenceCollector:
         self.reads_all = False
         """True when the whole state is read (`ctx` as a value, `ctx[expr]`, `locals()`)."""
 
-    def _add(self, root: str, path: str, span: Span, kind: Kind) -> None:
-        self.found.append(Reference(root, path, *span, kind))
+    def _add(self, root: str, path: str, span: Span, kind: Kind, bare_word: bool = False) -> None:
+        self.found.append(Reference(root, path, *span, kind, bare_word))
 
     def _span_between(self, first: ast.AST, last: ast.AST) -> Span:
         start = self.positions.span(first)
@@ -73,6 +78,8 @@ class ReferenceCollector:
             self._call(node, bound)
         elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
             self._comprehension(node, bound)
+        elif isinstance(node, ast.Compare):
+            self._compare(node, bound)
         else:
             for child in ast.iter_child_nodes(node):
                 self.expr(child, bound)
@@ -111,6 +118,28 @@ class ReferenceCollector:
             return
         path = format_path((base.id, *parts))
         self._add(base.id, path, self._span_between(base, last), kind)
+
+    def _compare(self, node: ast.Compare, bound: frozenset[str]) -> None:
+        """Marks the bare words the expression compiler reads as text (its `bare_words`)."""
+        self.expr(node.left, bound)
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            words = _bare_word_positions(op, right)
+            if not words:
+                self.expr(right, bound)
+                continue
+            for element in words:
+                if isinstance(element, ast.Name) and self._is_word(element, bound):
+                    self._add(element.id, element.id, self.positions.span(element), "read", True)
+                else:
+                    self.expr(element, bound)
+
+    def _is_word(self, name: ast.Name, bound: frozenset[str]) -> bool:
+        return (
+            name.id not in bound
+            and name.id not in self.loop_names
+            and name.id not in LITERAL_NAMES
+            and name.id != STATE_NAME
+        )
 
     def _call(self, node: ast.Call, bound: frozenset[str]) -> None:
         func = node.func
@@ -184,6 +213,20 @@ class ReferenceCollector:
                 self._add(target.id, target.id, self.positions.span(target), "write")
         else:
             self.expr(target, frozenset(), "write")
+
+
+def _bare_word_positions(op: ast.cmpop, right: ast.expr) -> list[ast.expr]:
+    """The right-side elements that may be bare words: `x == word`, `x in [a, b]`
+    (and `==` with a list); none in a list with `*starred` elements, as evaluated."""
+    if isinstance(op, ast.Eq | ast.NotEq) and isinstance(right, ast.Name):
+        return [right]
+    if not isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn) or not isinstance(
+        right, ast.List | ast.Tuple | ast.Set
+    ):
+        return []
+    if any(isinstance(element, ast.Starred) for element in right.elts):
+        return []
+    return list(right.elts)
 
 
 def _constant_key(link: ast.Attribute | ast.Subscript) -> str | int | None:

@@ -61,3 +61,37 @@ def test_transform_reads_and_writes_with_lines() -> None:
 def test_never_raises() -> None:
     for text in ["a +", "", "x.__class__", "(" * 500, "\x00", "def f(:"]:
         assert isinstance(reference_spans(text), list)
+
+
+def test_bare_words_are_marked_where_evaluation_reads_them_as_text() -> None:
+    """`status == done`, `x != done`, `x in [a, b]`: the right-side names are bare words."""
+    text = "status == done and lang in [python, 'go', go] and n != other and m == [p, q.r]"
+    marked = {(r.root, text[r.column : r.end_column]) for r in references(text) if r.bare_word}
+    assert marked == {
+        ("done", "done"),
+        ("python", "python"),
+        ("go", "go"),
+        ("other", "other"),
+        ("p", "p"),
+    }
+    plain = {r.root for r in references(text) if not r.bare_word}
+    assert plain == {"status", "lang", "n", "m", "q"}
+
+
+def test_other_right_sides_are_plain_reads() -> None:
+    for text in ["x < limit", "tag in tags", "x in [*xs, a]", "x == y.z", "f(a) == 'a'"]:
+        assert not any(r.bare_word for r in references(text)), text
+    # Only the right side: the left one is read as a key.
+    assert [(r.root, r.bare_word) for r in references("done == status")] == [
+        ("done", False),
+        ("status", True),
+    ]
+    # Loop variables, literal names and `ctx` are never bare words.
+    comprehension = "[i for i in xs if i == j]"
+    assert [(r.root, r.bare_word) for r in references(comprehension)] == [
+        ("xs", False),
+        ("j", True),
+    ]
+    assert [r.root for r in references("x == None or x == ctx")] == ["x", "x"]
+    loop = "for v in vs:\n    hit = hit or kind == v\n"
+    assert not any(r.bare_word and r.root == "v" for r in references(loop))
