@@ -420,12 +420,8 @@ class VictorLanguageServer(LanguageServer):
                 text = handle.read()
         except (OSError, UnicodeDecodeError):
             return None
-        analysis = analyze(
-            uri, None, text, path, self.compile_inputs(path), self.encoding, self.read_file
-        )
-        used = analysis.result.dependencies
-        stamps = ((path, stamp), *((dependency, self._stamp(dependency)) for dependency in used))
-        self._disk[path] = (stamps, analysis)
+        analysis = self._analyze(uri, None, text, path, self.compile_inputs(path), self.encoding)
+        self._disk[path] = (((path, stamp), *analysis.inputs), analysis)
         return analysis
 
     def _workspace_yaml_files(self) -> Iterable[str]:

@@ -860,3 +860,25 @@ async def test_closing_an_edited_library_unsaved_revalidates_its_users(
         lambda: client.text_document_did_close(types.DidCloseTextDocumentParams(doc(library))),
     )
     assert not [d for d in restored if d.severity == types.DiagnosticSeverity.Error], restored
+
+
+async def test_workspace_diagnostics_of_a_disk_file_whose_ref_was_broken(
+    bare: LanguageClient, tmp_path: Path
+) -> None:
+    await initialize(bare, NEOVIM, tmp_path)
+    library = tmp_path / "gates.yaml"
+    library.write_text(GATES.replace("approval_gate", "other_gate"), encoding="utf-8")
+    user = tmp_path / "flow.yaml"
+    user.write_text(USES_SIBLING, encoding="utf-8")
+
+    async def user_errors() -> list[str]:
+        report = await asyncio.wait_for(
+            bare.workspace_diagnostic_async(types.WorkspaceDiagnosticParams([])), TIMEOUT
+        )
+        (found,) = [r for r in report.items if r.uri == user.as_uri()]
+        assert isinstance(found, types.WorkspaceFullDocumentDiagnosticReport)
+        return [str(d.code) for d in found.items if d.severity == types.DiagnosticSeverity.Error]
+
+    assert "VW512" in await user_errors()  # `#approval_gate` is not in the library
+    await open_doc(bare, library, GATES)  # the unsaved buffer has it
+    assert await user_errors() == []
