@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.model import (
+    END_NODE,
     ComputeNode,
     ConditionNode,
+    Fix,
     HitlNode,
     Node,
     ParallelNode,
@@ -23,6 +25,7 @@ from engine.model import (
     Severity,
     SourceSpan,
     TeamNode,
+    TextEdit,
     TransformNode,
 )
 from engine.node_builder import branch_items
@@ -127,6 +130,7 @@ def _condition(ctx: ValidationContext, node: ConditionNode, draft: NodeDraft) ->
             f"one of {', '.join(repr(k) for k in sorted(keys))}.",
             condition_span,
             node=node,
+            fixes=_add_branch_fix(ctx, draft, "default"),
         )
     elif items and "default" not in keys and truthiness:
         missing = sorted(_BOOLEAN_KEYS - keys)
@@ -138,6 +142,7 @@ def _condition(ctx: ValidationContext, node: ConditionNode, draft: NodeDraft) ->
                 "and no `default`: the run fails in that case. Add the branch.",
                 condition_span,
                 node=node,
+                fixes=_add_branch_fix(ctx, draft, missing[0]),
             )
     if _victor_misreads(text):
         yield ctx.problem(
@@ -149,6 +154,35 @@ def _condition(ctx: ValidationContext, node: ConditionNode, draft: NodeDraft) ->
             condition_span,
             node=node,
         )
+
+
+def _add_branch_fix(ctx: ValidationContext, draft: NodeDraft, key: str) -> tuple[Fix, ...]:
+    """Insert `"key": __end__` into the node's own `branches` mapping.
+
+    `__end__` ends the run gracefully where it failed before; the user then
+    points the branch where it should go. No fix when the branches come from a
+    library or cannot take a new entry in place.
+    """
+    branches = draft.local("branches")
+    if not isinstance(branches, YMap) or not branches.entries:
+        return ()
+    entry = f'"{key}": {END_NODE}'
+    last = branches.entries[-1]
+    if branches.flow:
+        end = branches.span
+        line = ctx.lines[end.end_line] if end.end_line < len(ctx.lines) else ""
+        if end.end_column < 1 or line[end.end_column - 1 : end.end_column] != "}":
+            return ()
+        at = SourceSpan.point(end.end_line, end.end_column - 1)
+        edit = TextEdit(ctx.source, at, f", {entry}")
+    else:
+        first = branches.entries[0].key.span
+        after = last.value.span
+        if after.end_line >= len(ctx.lines):
+            return ()
+        at = SourceSpan.point(after.end_line, len(ctx.lines[after.end_line]))
+        edit = TextEdit(ctx.source, at, "\n" + " " * first.column + entry)
+    return (Fix(f'Add a "{key}" branch (ends the run; point it at a node)', (edit,)),)
 
 
 @functools.lru_cache(maxsize=16384)

@@ -444,3 +444,39 @@ def test_a_repeated_workflow_name_keeps_the_last_body_as_victor_does() -> None:
     codes = {(p.code, p.span.line) for p in result.problems}
     assert ("VW002", marker_line(text, "again")) in codes
     assert ("VW201", marker_line(text, "old")) in codes  # the shadowed body is still checked
+
+
+def _apply(text: str, problem: Problem) -> str:
+    """Apply a problem's first fix (single-line edits, as these fixes are)."""
+    lines = text.split("\n")
+    for edit in sorted(problem.fixes[0].edits, key=lambda e: e.span, reverse=True):
+        line = lines[edit.span.line]
+        lines[edit.span.line] = (
+            line[: edit.span.column] + edit.new_text + line[edit.span.end_column :]
+        )
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("condition", "branches", "added"),
+    [
+        ("mode.kind", "\n          fast: a\n          slow: a  # @last", '"default": __end__'),
+        ("mode.kind", ' {fast: a, "slow": a}  # @last', '"default": __end__'),
+        ("n > 3", '\n          "true": a  # @last', '"false": __end__'),
+    ],
+)
+def test_a_condition_that_can_fail_offers_to_add_the_missing_branch(
+    condition: str, branches: str, added: str
+) -> None:
+    text = (
+        "workflows:\n  w:\n    nodes:\n      - id: c\n        type: condition\n"
+        f'        condition: "{condition}"\n        branches:{branches}\n'
+        '      - id: a\n        type: transform\n        transform: "x = 1"\n'
+    )
+    (problem,) = [p for p in compile(text, source="/tmp/c.yaml").problems if p.code == "VW117"]
+    assert problem.fixes and added.split(":")[0] in problem.fixes[0].title
+    fixed = _apply(text, problem)
+    assert added in fixed
+    assert added in fixed.splitlines()[marker_line(text, "last") + (0 if "{" in branches else 1)]
+    after = compile(fixed, source="/tmp/c.yaml")
+    assert not [p for p in after.problems if p.severity in (Severity.ERROR, Severity.WARNING)]
