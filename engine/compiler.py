@@ -140,8 +140,12 @@ def _classify(
         return FileKind.STAGE_LIBRARY, []
     if isinstance(root.get("nodes"), YSeq):
         return FileKind.NODE_LIBRARY, []
+    # Without a `workflows:` wrapper only a `nodes:` list marks a workflow: other
+    # tools' YAML has `nodes: 3` or `nodes: {...}` (Kubernetes, Helm values).
     bare = [
-        e for e in root.entries if isinstance(e.value, YMap) and e.value.get("nodes") is not None
+        e
+        for e in root.entries
+        if isinstance(e.value, YMap) and isinstance(e.value.get("nodes"), YSeq)
     ]
     if bare:
         return FileKind.WORKFLOWS, _bodies(bare, problems, source)

@@ -480,3 +480,18 @@ def test_a_condition_that_can_fail_offers_to_add_the_missing_branch(
     assert added in fixed.splitlines()[marker_line(text, "last") + (0 if "{" in branches else 1)]
     after = compile(fixed, source="/tmp/c.yaml")
     assert not [p for p in after.problems if p.severity in (Severity.ERROR, Severity.WARNING)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["spec:\n  nodes: 3\n", "cluster:\n  nodes: {pool: big}\n  region: eu\n"],
+)
+def test_other_tools_yaml_with_a_nodes_key_is_not_a_workflow(text: str) -> None:
+    result = compile(text, source="/tmp/k8s.yaml")
+    assert result.kind.value == "not_workflow"
+    assert not result.problems
+
+
+def test_a_bare_map_with_a_nodes_list_is_still_a_workflow() -> None:
+    result = compile("w:\n  nodes:\n    - id: a\n      goal: hi\n", source="/tmp/bare.yaml")
+    assert [w.name for w in result.workflows] == ["w"]
