@@ -9,6 +9,7 @@ editors, terminals or execution.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -264,10 +265,15 @@ class _WorkflowBuilder:
         local.extend(
             validate_workflow(workflow, body, drafts, self.parsed.lines, self.config, self.source)
         )
+        sites = {draft.site for draft in drafts if draft.site is not None}
+        if sites:
+            local = [_without_site_fixes(problem, sites) for problem in local]
         self.problems.extend(_with_workflow(local, name))
         for draft in drafts:
             if draft.origin is not None:
                 self.dependencies.add(draft.origin.source)
+            elif draft.unresolved_library is not None:
+                self.dependencies.add(draft.unresolved_library)
         return workflow
 
     def _drafts(self, nodes: YSeq, workflow: str, local: list[Problem]) -> list[NodeDraft]:
@@ -400,6 +406,17 @@ class _WorkflowBuilder:
                 )
             )
         return nodes[0].id, None
+
+
+def _without_site_fixes(problem: Problem, sites: set[SourceSpan]) -> Problem:
+    """A problem of a library field is shown at its `$ref`/`stage:` site; a fix
+    built for the field would rewrite that reference instead, so it is dropped."""
+    if not problem.fixes or not any(
+        edit.span in sites for fix in problem.fixes for edit in fix.edits
+    ):
+        return problem
+    kept = tuple(fix for fix in problem.fixes if not any(edit.span in sites for edit in fix.edits))
+    return dataclasses.replace(problem, fixes=kept)
 
 
 def _with_workflow(problems: list[Problem], workflow: str) -> list[Problem]:

@@ -40,6 +40,9 @@ class NodeDraft:
     value_nodes: dict[str, YNode] = field(default_factory=dict)
     origin: Origin | None = None
     site: SourceSpan | None = None
+    unresolved_library: str | None = None
+    """A library file read for a `$ref` that did not resolve (a node it lacks):
+    the workflow depends on it all the same, since adding the node fixes it."""
 
     def key_span(self, key: str) -> SourceSpan:
         return self.key_spans.get(key) or self.site or self.entry.span
@@ -145,6 +148,8 @@ def _merge_ref(
                 related=_library_problems(exc.library),
             )
         )
+        if exc.library is not None:
+            draft.unresolved_library = exc.library.path
         return overrides
     related = _library_problems(library)
     if related:

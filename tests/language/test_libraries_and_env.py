@@ -260,3 +260,28 @@ def test_nested_ref_in_a_library_is_reported_not_followed(tmp_path: Path) -> Non
     problem = next(p for p in result.problems if p.code == "VW516")
     assert problem.severity is Severity.WARNING and problem.related
     assert result.workflows[0].nodes[0].id == "x"
+
+
+def test_a_library_field_problem_at_the_ref_site_carries_no_fix_that_would_rewrite_the_ref(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path, "gates.yaml", LIBRARY.replace("hitl_type: approval", "hitl_type: aproval"))
+    wf = _write(
+        tmp_path,
+        "wf.yaml",
+        'workflows:\n  w:\n    nodes:\n      - $ref: "./gates.yaml#approval_gate"\n',
+    )
+    (problem,) = [p for p in compile_file(wf).problems if p.code == "VW103"]
+    assert problem.source == str(wf)  # shown at the $ref
+    assert problem.fixes == ()  # "Change to 'approval'" would have replaced the $ref path
+
+
+def test_a_library_whose_node_is_missing_is_still_a_dependency(tmp_path: Path) -> None:
+    library = _write(tmp_path, "gates.yaml", LIBRARY)
+    wf = _write(
+        tmp_path, "wf.yaml", 'workflows:\n  w:\n    nodes:\n      - $ref: "./gates.yaml#nope"\n'
+    )
+    result = compile_file(wf)
+    assert any(p.code == "VW512" for p in result.problems)
+    # editing the library (adding the node) must re-check this workflow
+    assert str(library) in result.dependencies
