@@ -176,17 +176,7 @@ class ExpressionCompiler:
         return self.state_reader(name, self.span(node))
 
     def state_reader(self, name: str, span: Span) -> Fn:
-        message = f"'{name}' is not set; read as null"
-
-        def load(s: Any, e: Env | None) -> Any:
-            value = s.get(name, MISSING)
-            if value is MISSING:
-                if e is not None:
-                    e.note(message, span)
-                return None
-            return value
-
-        return load
+        return _key_reader(name, span, None, f"'{name}' is not set; read as null")
 
     # -- access ----------------------------------------------------------
     def _Attribute(self, node: ast.Attribute, bound: frozenset[str]) -> Fn:
@@ -459,16 +449,7 @@ class ExpressionCompiler:
     @staticmethod
     def word_reader(name: str, span: Span) -> Fn:
         message = f"'{name}' is not a state key; compared as the text {name!r}"
-
-        def load(s: Any, e: Env | None) -> Any:
-            value = s.get(name, MISSING)
-            if value is MISSING:
-                if e is not None:
-                    e.note(message, span)
-                return name
-            return value
-
-        return load
+        return _key_reader(name, span, name, message)
 
     # -- displays --------------------------------------------------------
     def sequence_builder(self, elements: list[ast.expr], bound: frozenset[str]) -> Fn:
@@ -778,3 +759,17 @@ def binding_names(target: ast.expr) -> list[str]:
     if isinstance(target, ast.Tuple | ast.List):
         return [element.id for element in target.elts if isinstance(element, ast.Name)]
     return []
+
+
+def _key_reader(name: str, span: Span, missing: Any, message: str) -> Fn:
+    """Reads a top-level state key; a missing key gives `missing` and a note in the trace."""
+
+    def load(s: Any, e: Env | None) -> Any:
+        value = s.get(name, MISSING)
+        if value is MISSING:
+            if e is not None:
+                e.note(message, span)
+            return missing
+        return value
+
+    return load

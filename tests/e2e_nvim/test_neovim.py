@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,37 +35,44 @@ def _nvim() -> str:
     return found
 
 
-def test_diagnostics_appear_and_clear(tmp_path: Path) -> None:
+def _run_driver(
+    driver: str, tmp_path: Path, workflow: Path, extra_env: dict[str, str], timeout: int
+) -> dict[str, Any]:
+    """Run headless Neovim with one of our Lua drivers; returns the JSON it wrote."""
     nvim = _nvim()
     (tmp_path / ".git").mkdir()  # a root marker for the Lua config
-    workflow = tmp_path / "flow.yaml"
-    workflow.write_text(WORKFLOW, encoding="utf-8")
     out = tmp_path / "result.json"
     env = {
         **os.environ,
         "VICTOR_REPO": str(REPO_ROOT),
         "VICTOR_WORKFLOW": str(workflow),
         "VICTOR_OUT": str(out),
-        "VICTOR_BAD": "nowhere",
-        "VICTOR_GOOD": "done",
         "VICTOR_PYTHON": sys.executable,
         "PYTHONPATH": str(REPO_ROOT),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
+        **extra_env,
     }
-    driver = Path(__file__).with_name("driver.lua")
     subprocess.run(
-        [nvim, "--headless", "--clean", "-c", f"luafile {driver}"],
+        [nvim, "--headless", "--clean", "-c", f"luafile {Path(__file__).with_name(driver)}"],
         cwd=tmp_path,
         env=env,
-        timeout=90,
+        timeout=timeout,
         check=False,
         capture_output=True,
     )
     assert out.exists(), "Neovim did not write its result"
-    result = json.loads(out.read_text(encoding="utf-8"))
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert "load_error" not in result, result
+    return result
+
+
+def test_diagnostics_appear_and_clear(tmp_path: Path) -> None:
+    workflow = tmp_path / "flow.yaml"
+    workflow.write_text(WORKFLOW, encoding="utf-8")
+    extra = {"VICTOR_BAD": "nowhere", "VICTOR_GOOD": "done"}
+    result = _run_driver("driver.lua", tmp_path, workflow, extra, timeout=90)
     assert result["attached"], "the victor client did not attach"
     (error,) = result["errors_before"]
     assert error["code"] == "VW201" and "nowhere" in error["message"]
@@ -86,34 +94,9 @@ EDITED = (
 
 def test_incremental_edits_in_a_crlf_file_with_unicode(tmp_path: Path) -> None:
     """Neovim sends ranged changes in UTF-8 columns; U+2028 is no line break to it."""
-    nvim = _nvim()
-    (tmp_path / ".git").mkdir()
     workflow = tmp_path / "flow.yaml"
     workflow.write_bytes(EDITED.encode("utf-8"))
-    out = tmp_path / "result.json"
-    env = {
-        **os.environ,
-        "VICTOR_REPO": str(REPO_ROOT),
-        "VICTOR_WORKFLOW": str(workflow),
-        "VICTOR_OUT": str(out),
-        "VICTOR_PYTHON": sys.executable,
-        "PYTHONPATH": str(REPO_ROOT),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    driver = Path(__file__).with_name("driver_edits.lua")
-    subprocess.run(
-        [nvim, "--headless", "--clean", "-c", f"luafile {driver}"],
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-        check=False,
-        capture_output=True,
-    )
-    assert out.exists(), "Neovim did not write its result"
-    result = json.loads(out.read_text(encoding="utf-8"))
-    assert "load_error" not in result, result
+    result = _run_driver("driver_edits.lua", tmp_path, workflow, {}, timeout=120)
     assert result["attached"] and result["fileformat"] == "dos"
     steps = {step["name"]: step for step in result["steps"]}
     (opened,) = steps["opened"]["errors"]
