@@ -57,9 +57,14 @@ def concat(*values: Any) -> Any:
 
 
 def deduplicate(items: Iterable[Any] | None, by: str | None = None) -> list[Any]:
-    """Items in order, without repeats; `by` compares dict items on one key."""
+    """Items in order, without repeats; `by` compares dict items on one key.
+
+    A mapping (an agent's result, say) is one item, not the list of its keys.
+    """
     if items is None:
         return []
+    if isinstance(items, Mapping):
+        return [items]
     result: list[Any] = []
     seen_hashable: set[Any] = set()
     seen_other: list[Any] = []

@@ -84,6 +84,8 @@ STATE = {
         ("concat([1], (2,), null)", [1, 2]),
         ("deduplicate([{'t': 1}, {'t': 1}, {'t': 2}], by='t')", [{"t": 1}, {"t": 2}]),
         ("deduplicate([[1], [1], 2])", [[1], 2]),
+        # an agent's result is one item, not the list of its keys
+        ("deduplicate({'response': 'r', 'tokens': 3})", [{"response": "r", "tokens": 3}]),
         ("items[0:1]", [{"id": "a", "score": 3}]),
         ("[*items, 1][-1]", 1),
         ("list({'a': 1})", ["a"]),
