@@ -80,7 +80,8 @@ class VictorLanguageServer(LanguageServer):
         self._inflight: dict[tuple[str, int | None], tuple[str, asyncio.Future[Analysis]]] = {}
         """Compiles under way by (uri, version), with the text each one compiles."""
         self._timers: dict[str, asyncio.TimerHandle | asyncio.Task[None]] = {}
-        self._disk: dict[str, tuple[tuple[tuple[str, object], ...], Analysis]] = {}
+        self._disk: dict[str, tuple[object, Analysis]] = {}
+        """Analyses of workspace files on disk, with the file's stamp when read."""
         self.shutdown_requested = False
         """`shutdown` came before `exit`: the process exits with 0, else 1 (LSP spec)."""
 
@@ -411,17 +412,17 @@ class VictorLanguageServer(LanguageServer):
 
     def _disk_analysis(self, path: str, uri: str) -> Analysis | None:
         """A file on disk, compiled again when it or a library it uses changed."""
-        cached = self._disk.get(path)
-        if cached is not None and all(self._stamp(p) == stamp for p, stamp in cached[0]):
-            return cached[1]
         stamp = self._stamp(path)
+        cached = self._disk.get(path)
+        if cached is not None and cached[0] == stamp and self.fresh(cached[1]):
+            return cached[1]
         try:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError):
             return None
         analysis = self._analyze(uri, None, text, path, self.compile_inputs(path), self.encoding)
-        self._disk[path] = (((path, stamp), *analysis.inputs), analysis)
+        self._disk[path] = (stamp, analysis)
         return analysis
 
     def _workspace_yaml_files(self) -> Iterable[str]:
