@@ -23,6 +23,7 @@ from engine.model import (
     CompileResult,
     ExecutionSettings,
     FileKind,
+    Fix,
     Node,
     NodeType,
     Problem,
@@ -411,11 +412,16 @@ class _WorkflowBuilder:
 def _without_site_fixes(problem: Problem, sites: set[SourceSpan]) -> Problem:
     """A problem of a library field is shown at its `$ref`/`stage:` site; a fix
     built for the field would rewrite that reference instead, so it is dropped."""
-    if not problem.fixes or not any(
-        edit.span in sites for fix in problem.fixes for edit in fix.edits
-    ):
+
+    def rewrites_a_site(fix: Fix) -> bool:
+        return any(
+            edit.source == problem.source and any(edit.span.overlaps(site) for site in sites)
+            for edit in fix.edits
+        )
+
+    if not any(rewrites_a_site(fix) for fix in problem.fixes):
         return problem
-    kept = tuple(fix for fix in problem.fixes if not any(edit.span in sites for edit in fix.edits))
+    kept = tuple(fix for fix in problem.fixes if not rewrites_a_site(fix))
     return dataclasses.replace(problem, fixes=kept)
 
 

@@ -44,6 +44,13 @@ class SourceSpan(NamedTuple):
     def contains_line(self, line: int) -> bool:
         return self.line <= line <= self.end_line
 
+    def overlaps(self, other: SourceSpan) -> bool:
+        """Whether the two spans share at least one character."""
+        return (self.line, self.column) < (other.end_line, other.end_column) and (
+            other.line,
+            other.column,
+        ) < (self.end_line, self.end_column)
+
 
 class Severity(StrEnum):
     ERROR = "error"

@@ -21,7 +21,6 @@ from engine.model import (
     END_NODE,
     CompileResult,
     EdgeKind,
-    Fix,
     HitlNode,
     Node,
     NodeRef,
@@ -170,32 +169,6 @@ def site_at(result: CompileResult, line: int, column: int) -> Site | None:
         if span.contains(line, column):
             return FieldKeySite(workflow, node, key, span)
     return None
-
-
-def rewrites_an_origin(result: CompileResult, fix: Fix) -> bool:
-    """Whether a fix edits the `$ref`/`stage:` value that pulls a node in.
-
-    A problem inside a library node or stage template is reported at that value
-    (the only place in this file to show it), but a "change to X" fix made for
-    the library's text would replace the `$ref` path itself: never apply it."""
-    sites = [
-        node.origin.site
-        for workflow in result.workflows
-        if workflow.source == result.source
-        for node in workflow.nodes
-        if node.origin is not None
-    ]
-    return any(
-        edit.source == result.source and any(_overlap(edit.span, site) for site in sites)
-        for edit in fix.edits
-    )
-
-
-def _overlap(a: SourceSpan, b: SourceSpan) -> bool:
-    return (a.line, a.column) < (b.end_line, b.end_column) and (b.line, b.column) < (
-        a.end_line,
-        a.end_column,
-    )
 
 
 # --- node names --------------------------------------------------------------------
@@ -552,13 +525,7 @@ def completion_context(text: str, line: int, column: int) -> CompletionContext |
         partial = word.group(0) if word else ""
         indent = len(value_match.group("indent")) + len(value_match.group("dash") or "")
         if indent > block.key_indent and _parent_key(lines, line, indent) == "branches":
-            return CompletionContext(
-                CompletionKind.NODE_ID,
-                partial,
-                column - len(partial),
-                field="branches",
-                node_id=block.node_id,
-            )
+            return _branch_target_context(block, partial, column)
         if indent == block.key_indent and key == "branches" and value.lstrip().startswith("{"):
             return _flow_branch_context(block, value, partial, column)
         if indent == block.key_indent:
@@ -573,6 +540,11 @@ def _flow_branch_context(
     entry = re.split(r"[{,]", value)[-1]
     if ":" not in entry:
         return None
+    return _branch_target_context(block, partial, column)
+
+
+def _branch_target_context(block: _NodeBlock, partial: str, column: int) -> CompletionContext:
+    """A node id completes a branch target; `partial` is what is typed of it."""
     return CompletionContext(
         CompletionKind.NODE_ID,
         partial,

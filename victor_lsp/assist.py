@@ -408,8 +408,6 @@ def code_actions(
         if not _overlaps(diag.range, wanted):
             continue
         for fix in problem.fixes:
-            if queries.rewrites_an_origin(analysis.result, fix):
-                continue
             actions.append(
                 types.CodeAction(
                     title=fix.title,
