@@ -51,6 +51,19 @@ workflows:
     }
 
 
+def _record_requests(runner: ScriptedRunner) -> list[Any]:
+    """The requests the runner receives, in order (the runner still answers them)."""
+    requests: list[Any] = []
+    original = runner.run
+
+    async def recording(request: Any) -> Any:
+        requests.append(request)
+        return await original(request)
+
+    runner.run = recording  # type: ignore[method-assign]
+    return requests
+
+
 async def test_goal_uses_response_text_of_agent_results() -> None:
     wf = compile_one(
         """
@@ -66,17 +79,10 @@ workflows:
 """
     )
     runner = ScriptedRunner({"first": "alpha", "second": "got: {{missing}}"})
-    captured: list[str] = []
-    original = runner.run
-
-    async def spy(request: Any) -> Any:
-        captured.append(request.goal)
-        return await original(request)
-
-    runner.run = spy  # type: ignore[method-assign]
+    requests = _record_requests(runner)
     result = await WorkflowExecutor(agent_runner=runner).execute(wf)
     assert result.success
-    assert captured[1] == "continue from alpha"
+    assert requests[1].goal == "continue from alpha"
 
 
 async def test_agent_without_input_mapping_gets_the_public_state_only() -> None:
@@ -98,14 +104,7 @@ workflows:
 """
     )
     runner = ScriptedRunner({"*": "ok"})
-    requests: list[Any] = []
-    original = runner.run
-
-    async def spy(request: Any) -> Any:
-        requests.append(request)
-        return await original(request)
-
-    runner.run = spy  # type: ignore[method-assign]
+    requests = _record_requests(runner)
     result = await WorkflowExecutor(agent_runner=runner).execute(wf, {"task": "t"})
     assert result.success, result.error
     assert dict(requests[1].inputs) == {"task": "t", "first": result.final_state["first"]}
