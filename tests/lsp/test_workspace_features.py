@@ -316,14 +316,29 @@ workflows:
 """
 
 
-def _extract_action(actions: Sequence[types.CodeAction | types.Command] | None) -> types.CodeAction:
-    found = [
+def _extract_actions(
+    actions: Sequence[types.CodeAction | types.Command] | None,
+) -> list[types.CodeAction]:
+    return [
         a
         for a in actions or []
         if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.RefactorExtract
     ]
-    assert len(found) == 1, actions
-    return found[0]
+
+
+async def _extract_actions_at(
+    client: LanguageClient, workflow: Path, line: int, character: int
+) -> list[types.CodeAction]:
+    """The "extract to node library" actions offered at one position."""
+    at = types.Position(line=line, character=character)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(workflow),
+            range=types.Range(start=at, end=at),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return _extract_actions(actions)
 
 
 def _apply_extract(
@@ -352,18 +367,9 @@ def _apply_extract(
 async def _extract(
     client: LanguageClient, workflow: Path, text: str, marker: str
 ) -> types.CodeAction:
-    line = marker_line(text, marker)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=doc(workflow),
-            range=types.Range(
-                start=types.Position(line=line, character=8),
-                end=types.Position(line=line, character=8),
-            ),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
-    return _extract_action(actions)
+    found = await _extract_actions_at(client, workflow, marker_line(text, marker), 8)
+    assert len(found) == 1, found
+    return found[0]
 
 
 async def test_extract_node_to_library_compiles_to_the_same_node(
@@ -433,21 +439,7 @@ async def test_no_extract_for_a_node_already_from_a_library(
     after = workflow.read_text(encoding="utf-8")
     await change_doc(client, workflow, after, 2)
     line = next(i for i, text in enumerate(after.splitlines()) if "$ref" in text)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=doc(workflow),
-            range=types.Range(
-                start=types.Position(line=line, character=10),
-                end=types.Position(line=line, character=10),
-            ),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
-    assert not [
-        a
-        for a in actions or []
-        if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.RefactorExtract
-    ]
+    assert await _extract_actions_at(client, workflow, line, 10) == []
 
 
 # --- renaming a node-library node across files -----------------------------------
